@@ -1,0 +1,61 @@
+# llmgw: build the nginx module against Debian's nginx-dev, run the demo,
+# run the tests.  `make help` lists the targets.
+
+NGINX_SRC    ?= /usr/share/nginx/src
+NGINX        ?= /usr/sbin/nginx
+PORT         ?= 8080
+MOCK_PORT    ?= 8081
+BUILD        := build
+MODULE       := $(BUILD)/ngx_http_llmgw_module.so
+ASAN_BUILD   := build-asan
+ASAN_MODULE  := $(ASAN_BUILD)/ngx_http_llmgw_module.so
+
+PACKAGES := nginx nginx-dev libjansson-dev libhiredis-dev libpcre2-dev \
+            libssl-dev gcc make redis-server curl \
+            libtest-base-perl libipc-run-perl libwww-perl libtext-diff-perl
+ASAN_PACKAGES := clang libclang-rt-14-dev
+
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
+SRCS     := ngx_http_llmgw_module.c $(sort $(wildcard src/*.c src/providers/*.c))
+HDRS     := $(wildcard src/*.h)
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# the real Test::Nginx when installed, else the runner carried in t/lib
+PROVE_INC := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -I t/lib)
+
+.PHONY: all deps run test test-unit test-nginx test-asan fuzz fuzz-run \
+        clean help
+
+all: $(MODULE)
+
+help:
+	@echo "make            build $(MODULE)"
+	@echo "make run        install what is missing, build, start the demo on 127.0.0.1:$(PORT)"
+	@echo "make test       install what is missing, build, run every suite"
+	@echo "make test-asan  the Test::Nginx suites against an ASan/UBSan build"
+	@echo "make fuzz-run   run each fuzz target for FUZZ_SECONDS (default 30)"
+
+deps:
+	@missing=$$(for p in $(PACKAGES) $(EXTRA_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	        | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:" $$missing; \
+	    $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	        --no-install-recommends $$missing >/dev/null; \
+	fi
+
+DEB_CFLAGS := -g -O2 -fstack-protector-strong -Wformat \
+              -Werror=format-security -fPIC -Wdate-time -D_FORTIFY_SOURCE=2
+SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined
+
+$(MODULE): FORCE
+	@tools/build-module.sh $(BUILD) "$(DEB_CFLAGS) $(WARN)" "-fPIC"
+
+$(ASAN_MODULE): FORCE
+	@tools/build-module.sh $(ASAN_BUILD) "-g -O1 -fPIC $(SAN_FLAGS) $(WARN)" \
+	    "-fPIC $(SAN_FLAGS)"
+
+FORCE:

@@ -1,0 +1,259 @@
+/*
+ * llmgw: an LLM gateway inside nginx.
+ *
+ * The map of the module: directives, configuration, and where each stage
+ * of the request path (DESIGN.md) is wired into nginx.
+ *
+ *   access phase      src/llmgw_access.c   key, body, model, rewrite
+ *   content phase     nginx's proxy module (conf.d/llmgw_proxy.conf)
+ *   response filters  src/llmgw_filter.c   usage, streams, error pages
+ *   variables         src/llmgw_variables.c
+ */
+
+
+#include "llmgw.h"
+
+
+static ngx_int_t ngx_http_llmgw_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_llmgw_postconfiguration(ngx_conf_t *cf);
+static void *ngx_http_llmgw_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_llmgw_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_llmgw_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_llmgw_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_llmgw_config(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_llmgw_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+#define LLMGW_DEFAULT_MAX_BODY  (8 * 1024 * 1024)
+
+
+static ngx_command_t  ngx_http_llmgw_commands[] = {
+
+    { ngx_string("llmgw"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(llmgw_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("llmgw_config"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_llmgw_config,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("llmgw_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_llmgw_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("llmgw_max_body"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(llmgw_loc_conf_t, max_body),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_llmgw_module_ctx = {
+    ngx_http_llmgw_preconfiguration,       /* preconfiguration */
+    ngx_http_llmgw_postconfiguration,      /* postconfiguration */
+
+    ngx_http_llmgw_create_main_conf,       /* create main configuration */
+    ngx_http_llmgw_init_main_conf,         /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_llmgw_create_loc_conf,        /* create location configuration */
+    ngx_http_llmgw_merge_loc_conf          /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_llmgw_module = {
+    NGX_MODULE_V1,
+    &ngx_http_llmgw_module_ctx,            /* module context */
+    ngx_http_llmgw_commands,               /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_int_t
+ngx_http_llmgw_preconfiguration(ngx_conf_t *cf)
+{
+    return llmgw_add_variables(cf);
+}
+
+
+static ngx_int_t
+ngx_http_llmgw_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = llmgw_access_handler;
+
+    return llmgw_filter_init(cf);
+}
+
+
+static void *
+ngx_http_llmgw_create_main_conf(ngx_conf_t *cf)
+{
+    llmgw_main_conf_t  *lmcf;
+
+    lmcf = ngx_pcalloc(cf->pool, sizeof(llmgw_main_conf_t));
+    if (lmcf == NULL) {
+        return NULL;
+    }
+
+    ngx_rbtree_init(&lmcf->vkeys, &lmcf->vkeys_sentinel,
+                    ngx_rbtree_insert_value);
+
+    if (ngx_array_init(&lmcf->providers, cf->pool, 4,
+                       sizeof(llmgw_provider_t))
+        != NGX_OK
+        || ngx_array_init(&lmcf->aliases, cf->pool, 4, sizeof(llmgw_alias_t))
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return lmcf;
+}
+
+
+static char *
+ngx_http_llmgw_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    llmgw_main_conf_t  *lmcf = conf;
+
+    if (lmcf->file.len == 0) {
+        return NGX_CONF_OK;
+    }
+
+    return llmgw_config_load(cf, lmcf);
+}
+
+
+static void *
+ngx_http_llmgw_create_loc_conf(ngx_conf_t *cf)
+{
+    llmgw_loc_conf_t  *llcf;
+
+    llcf = ngx_pcalloc(cf->pool, sizeof(llmgw_loc_conf_t));
+    if (llcf == NULL) {
+        return NULL;
+    }
+
+    llcf->enable = NGX_CONF_UNSET;
+    llcf->max_body = NGX_CONF_UNSET_SIZE;
+
+    return llcf;
+}
+
+
+static char *
+ngx_http_llmgw_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    llmgw_loc_conf_t *prev = parent;
+    llmgw_loc_conf_t *conf = child;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_size_value(conf->max_body, prev->max_body,
+                              LLMGW_DEFAULT_MAX_BODY);
+
+    if (!conf->enable) {
+        return NGX_CONF_OK;
+    }
+
+    /*
+     * The body is read in the access phase and scanned in place: nginx
+     * enforces our limit (its 413 page becomes our JSON error in the
+     * filters), and a body that fits is never spilled to a temp file.
+     */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    clcf->client_max_body_size = conf->max_body;
+
+    if (clcf->client_body_buffer_size < conf->max_body) {
+        clcf->client_body_buffer_size = conf->max_body;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_llmgw_config(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    llmgw_main_conf_t  *lmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (lmcf->file.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    lmcf->file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &lmcf->file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_llmgw_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    llmgw_main_conf_t  *lmcf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value;
+
+    if (lmcf->zone) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    size = ngx_parse_size(&value[2]);
+    if (size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone size \"%V\", at least %uz bytes",
+                           &value[2], 8 * ngx_pagesize);
+        return NGX_CONF_ERROR;
+    }
+
+    return llmgw_zone_add(cf, lmcf, &value[1], size);
+}

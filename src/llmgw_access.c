@@ -1,0 +1,192 @@
+/*
+ * llmgw: stage 1, the access phase.
+ *
+ * First entry: endpoint, method, virtual key, then the body is read without
+ * blocking.  When it is in, the phases run again and the second entry reads
+ * the request, resolves the model and rewrites the request for the
+ * provider.  Any later entry (stray events) finds its answer in the context.
+ */
+
+
+#include "llmgw.h"
+
+
+static ngx_int_t llmgw_access_start(ngx_http_request_t *r);
+static ngx_int_t llmgw_access_body(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_access_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static void llmgw_body_handler(ngx_http_request_t *r);
+static llmgw_endpoint_e llmgw_endpoint(ngx_http_request_t *r);
+
+
+ngx_int_t
+llmgw_access_handler(ngx_http_request_t *r)
+{
+    llmgw_ctx_t       *ctx;
+    llmgw_loc_conf_t  *llcf;
+
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_llmgw_module);
+
+    if (!llcf->enable || r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+
+    if (ctx == NULL) {
+        return llmgw_access_start(r);
+    }
+
+    if (ctx->granted) {
+        return NGX_DECLINED;
+    }
+
+    if (ctx->reading_body || ctx->error_sent) {
+        return NGX_DONE;
+    }
+
+    if (ctx->status) {
+        return llmgw_access_fail(r, ctx);
+    }
+
+    return llmgw_access_body(r, ctx);
+}
+
+
+static ngx_int_t
+llmgw_access_start(ngx_http_request_t *r)
+{
+    ngx_int_t     rc;
+    llmgw_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(llmgw_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_llmgw_module);
+
+    ctx->client_format = LLMGW_FORMAT_OPENAI;
+    ctx->endpoint = llmgw_endpoint(r);
+
+    if (ctx->endpoint == LLMGW_EP_UNKNOWN) {
+        llmgw_fail(r, ctx, NGX_HTTP_NOT_FOUND, "not_found_error",
+                   "unknown_endpoint", "Unknown endpoint %V", &r->uri);
+        return llmgw_access_fail(r, ctx);
+    }
+
+    if (ctx->endpoint == LLMGW_EP_MODELS) {
+        if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+            llmgw_fail(r, ctx, NGX_HTTP_NOT_ALLOWED, "invalid_request_error",
+                       "method_not_allowed", "Method %V is not allowed on "
+                       "%V: use GET", &r->method_name, &r->uri);
+            return llmgw_access_fail(r, ctx);
+        }
+
+    } else if (r->method != NGX_HTTP_POST) {
+        llmgw_fail(r, ctx, NGX_HTTP_NOT_ALLOWED, "invalid_request_error",
+                   "method_not_allowed", "Method %V is not allowed on %V: "
+                   "use POST", &r->method_name, &r->uri);
+        return llmgw_access_fail(r, ctx);
+    }
+
+    if (llmgw_auth(r, ctx) != NGX_OK) {
+        return llmgw_access_fail(r, ctx);
+    }
+
+    if (ctx->endpoint == LLMGW_EP_MODELS) {
+        ctx->error_sent = 1;
+        ngx_http_finalize_request(r, llmgw_models_list(r, ctx));
+        return NGX_DONE;
+    }
+
+    r->request_body_in_single_buf = 1;
+    ctx->reading_body = 1;
+
+    rc = ngx_http_read_client_request_body(r, llmgw_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        /* nginx's page for it becomes our JSON error in the filters */
+        ctx->reading_body = 0;
+        ctx->error_sent = 1;
+        return rc;
+    }
+
+    ngx_http_finalize_request(r, NGX_DONE);
+    return NGX_DONE;
+}
+
+
+static void
+llmgw_body_handler(ngx_http_request_t *r)
+{
+    llmgw_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+
+    ctx->reading_body = 0;
+    ctx->body_done = 1;
+
+    r->preserve_body = 1;
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+}
+
+
+static ngx_int_t
+llmgw_access_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    if (llmgw_request_read(r, ctx) != NGX_OK
+        || llmgw_route(r, ctx) != NGX_OK
+        || llmgw_request_rewrite(r, ctx) != NGX_OK)
+    {
+        if (ctx->status == 0) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return llmgw_access_fail(r, ctx);
+    }
+
+    ctx->granted = 1;
+
+    return NGX_DECLINED;
+}
+
+
+/* Sends the error decided in ctx, in the client's format, as a content
+ * handler would, and stops the phases. */
+
+static ngx_int_t
+llmgw_access_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    ctx->error_sent = 1;
+    ngx_http_finalize_request(r, llmgw_send_error(r, ctx));
+    return NGX_DONE;
+}
+
+
+static llmgw_endpoint_e
+llmgw_endpoint(ngx_http_request_t *r)
+{
+    ngx_str_t  *uri = &r->uri;
+
+#define llmgw_ends_with(s)                                                    \
+    (uri->len >= sizeof(s) - 1                                                \
+     && ngx_strncmp(uri->data + uri->len - (sizeof(s) - 1), s,               \
+                    sizeof(s) - 1) == 0)
+
+    if (llmgw_ends_with("/chat/completions")) {
+        return LLMGW_EP_CHAT;
+    }
+
+    if (llmgw_ends_with("/embeddings")) {
+        return LLMGW_EP_EMBEDDINGS;
+    }
+
+    if (llmgw_ends_with("/models")) {
+        return LLMGW_EP_MODELS;
+    }
+
+#undef llmgw_ends_with
+
+    return LLMGW_EP_UNKNOWN;
+}

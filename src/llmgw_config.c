@@ -1,0 +1,881 @@
+/*
+ * llmgw: the governance JSON (`llmgw_config`), read at configuration time.
+ * Errors name the file and the line and column, or the entity and field.
+ */
+
+
+#include <jansson.h>
+
+#include "llmgw.h"
+
+
+typedef struct {
+    ngx_conf_t         *cf;
+    llmgw_main_conf_t  *lmcf;
+    char                where[256];   /* the entity being read */
+} llmgw_conf_ctx_t;
+
+
+static char *llmgw_conf_providers(llmgw_conf_ctx_t *cx, json_t *root);
+static char *llmgw_conf_provider(llmgw_conf_ctx_t *cx, const char *name,
+    json_t *obj);
+static char *llmgw_conf_api_keys(llmgw_conf_ctx_t *cx, llmgw_provider_t *p,
+    json_t *arr);
+static char *llmgw_conf_vkeys(llmgw_conf_ctx_t *cx, json_t *root);
+static char *llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj);
+static char *llmgw_conf_routes(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk,
+    json_t *arr);
+static char *llmgw_conf_aliases(llmgw_conf_ctx_t *cx, json_t *root);
+static char *llmgw_conf_models(llmgw_conf_ctx_t *cx, ngx_array_t *a,
+    json_t *arr, const char *field);
+static char *llmgw_conf_secret(llmgw_conf_ctx_t *cx, ngx_str_t *out,
+    const char *spec);
+static char *llmgw_conf_str(llmgw_conf_ctx_t *cx, json_t *obj,
+    const char *field, ngx_str_t *out, ngx_flag_t required);
+static char *llmgw_conf_weight(llmgw_conf_ctx_t *cx, json_t *obj,
+    ngx_int_t *weight);
+static char *llmgw_conf_expiry(llmgw_conf_ctx_t *cx, json_t *v,
+    time_t *expires);
+static ngx_int_t llmgw_conf_hex(u_char *dst, ngx_str_t *hex);
+static char *llmgw_conf_unknown(llmgw_conf_ctx_t *cx, json_t *obj,
+    const char **known);
+static char *llmgw_conf_error(llmgw_conf_ctx_t *cx, const char *fmt, ...);
+static ngx_int_t llmgw_conf_upstream_exists(ngx_conf_t *cf, ngx_str_t *name);
+
+
+char *
+llmgw_config_load(ngx_conf_t *cf, llmgw_main_conf_t *lmcf)
+{
+    char               *rv;
+    json_t             *root;
+    json_error_t        err;
+    llmgw_conf_ctx_t    cx;
+
+    static const char  *known[] = { "providers", "virtual_keys", "aliases",
+                                    NULL };
+
+    root = json_load_file((char *) lmcf->file.data,
+                          JSON_REJECT_DUPLICATES, &err);
+    if (root == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "llmgw_config \"%V\", line %d, column %d: %s",
+                           &lmcf->file, err.line, err.column, err.text);
+        return NGX_CONF_ERROR;
+    }
+
+    cx.cf = cf;
+    cx.lmcf = lmcf;
+    ngx_cpystrn((u_char *) cx.where, (u_char *) "top level",
+                sizeof(cx.where));
+
+    if (!json_is_object(root)) {
+        rv = llmgw_conf_error(&cx, "must be a JSON object");
+        goto done;
+    }
+
+    rv = llmgw_conf_unknown(&cx, root, known);
+    if (rv == NGX_CONF_OK) {
+        rv = llmgw_conf_providers(&cx, root);
+    }
+
+    if (rv == NGX_CONF_OK) {
+        rv = llmgw_conf_vkeys(&cx, root);
+    }
+
+    if (rv == NGX_CONF_OK) {
+        rv = llmgw_conf_aliases(&cx, root);
+    }
+
+done:
+
+    json_decref(root);
+    return rv;
+}
+
+
+static char *
+llmgw_conf_providers(llmgw_conf_ctx_t *cx, json_t *root)
+{
+    char        *rv;
+    json_t      *providers, *v;
+    const char  *name;
+
+    providers = json_object_get(root, "providers");
+    if (providers == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    if (!json_is_object(providers)) {
+        return llmgw_conf_error(cx, "\"providers\" must be an object");
+    }
+
+    json_object_foreach(providers, name, v) {
+        ngx_snprintf((u_char *) cx->where, sizeof(cx->where) - 1,
+                     "provider \"%s\"%Z", name);
+        rv = llmgw_conf_provider(cx, name, v);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+llmgw_conf_provider(llmgw_conf_ctx_t *cx, const char *name, json_t *obj)
+{
+    char              *rv;
+    json_t            *v, *d;
+    ngx_str_t          kind;
+    const char        *model;
+    llmgw_provider_t  *p;
+    llmgw_deployment_t *dep;
+
+    static const char *known[] = { "kind", "upstream", "scheme", "host",
+                                   "base_path", "api_version", "keys",
+                                   "models", "deployments", NULL };
+
+    if (!json_is_object(obj)) {
+        return llmgw_conf_error(cx, "must be an object");
+    }
+
+    if (*name == '\0' || strchr(name, '/') != NULL) {
+        return llmgw_conf_error(cx, "name must be non-empty, without \"/\"");
+    }
+
+    rv = llmgw_conf_unknown(cx, obj, known);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    p = ngx_array_push(&cx->lmcf->providers);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(p, sizeof(llmgw_provider_t));
+
+    p->name.len = ngx_strlen(name);
+    p->name.data = ngx_pnalloc(cx->cf->pool, p->name.len);
+    if (p->name.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+    ngx_memcpy(p->name.data, name, p->name.len);
+
+    if (llmgw_conf_str(cx, obj, "kind", &kind, 1) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    p->kind = llmgw_provider_kind(&kind);
+    if (p->kind == NULL) {
+        return llmgw_conf_error(cx, "unknown \"kind\": \"%V\"", &kind);
+    }
+
+    if (llmgw_conf_str(cx, obj, "upstream", &p->upstream, 1) != NGX_CONF_OK
+        || llmgw_conf_str(cx, obj, "scheme", &p->scheme, 0) != NGX_CONF_OK
+        || llmgw_conf_str(cx, obj, "host", &p->host, 0) != NGX_CONF_OK
+        || llmgw_conf_str(cx, obj, "base_path", &p->base_path, 0)
+           != NGX_CONF_OK
+        || llmgw_conf_str(cx, obj, "api_version", &p->api_version, 0)
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (llmgw_conf_upstream_exists(cx->cf, &p->upstream) != NGX_OK) {
+        return llmgw_conf_error(cx, "\"upstream\": no upstream block \"%V\" "
+                                "in the http block", &p->upstream);
+    }
+
+    if (p->scheme.len == 0) {
+        p->scheme = p->kind->scheme;
+    }
+
+    if (!(p->scheme.len == 4 && ngx_strncmp(p->scheme.data, "http", 4) == 0)
+        && !(p->scheme.len == 5
+             && ngx_strncmp(p->scheme.data, "https", 5) == 0))
+    {
+        return llmgw_conf_error(cx, "\"scheme\" must be \"http\" or "
+                                "\"https\"");
+    }
+
+    if (p->host.len == 0) {
+        p->host = p->kind->host.len ? p->kind->host : p->upstream;
+    }
+
+    if (p->base_path.len == 0) {
+        p->base_path = p->kind->base_path;
+    }
+
+    if (p->base_path.len && p->base_path.data[0] != '/') {
+        return llmgw_conf_error(cx, "\"base_path\" must start with \"/\"");
+    }
+
+    if (p->base_path.len && p->base_path.data[p->base_path.len - 1] == '/') {
+        p->base_path.len--;
+    }
+
+    if (ngx_array_init(&p->keys, cx->cf->pool, 2, sizeof(llmgw_api_key_t))
+        != NGX_OK
+        || ngx_array_init(&p->models, cx->cf->pool, 4, sizeof(ngx_str_t))
+           != NGX_OK
+        || ngx_array_init(&p->deployments, cx->cf->pool, 1,
+                          sizeof(llmgw_deployment_t))
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    v = json_object_get(obj, "keys");
+    if (v) {
+        rv = llmgw_conf_api_keys(cx, p, v);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    v = json_object_get(obj, "models");
+    if (v) {
+        rv = llmgw_conf_models(cx, &p->models, v, "models");
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    v = json_object_get(obj, "deployments");
+    if (v) {
+        if (!json_is_object(v)) {
+            return llmgw_conf_error(cx, "\"deployments\" must map model "
+                                    "names to deployment names");
+        }
+
+        json_object_foreach(v, model, d) {
+            if (!json_is_string(d) || json_string_length(d) == 0) {
+                return llmgw_conf_error(cx, "\"deployments\".\"%s\" must be "
+                                        "a non-empty string", model);
+            }
+
+            dep = ngx_array_push(&p->deployments);
+            if (dep == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            dep->model.len = ngx_strlen(model);
+            dep->model.data = ngx_pnalloc(cx->cf->pool, dep->model.len);
+            dep->deployment.len = json_string_length(d);
+            dep->deployment.data = ngx_pnalloc(cx->cf->pool,
+                                               dep->deployment.len);
+            if (dep->model.data == NULL || dep->deployment.data == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            ngx_memcpy(dep->model.data, model, dep->model.len);
+            ngx_memcpy(dep->deployment.data, json_string_value(d),
+                       dep->deployment.len);
+        }
+    }
+
+    if (p->kind->init && p->kind->init(cx->cf, p) != NGX_OK) {
+        return llmgw_conf_error(cx, "invalid settings for kind \"%V\"",
+                                &p->kind->name);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+llmgw_conf_api_keys(llmgw_conf_ctx_t *cx, llmgw_provider_t *p, json_t *arr)
+{
+    char             *rv;
+    size_t            i;
+    json_t           *k, *value;
+    llmgw_api_key_t  *key;
+
+    static const char *known[] = { "id", "value", "weight", NULL };
+
+    if (!json_is_array(arr)) {
+        return llmgw_conf_error(cx, "\"keys\" must be an array");
+    }
+
+    json_array_foreach(arr, i, k) {
+        if (!json_is_object(k)) {
+            return llmgw_conf_error(cx, "\"keys\"[%uz] must be an object", i);
+        }
+
+        rv = llmgw_conf_unknown(cx, k, known);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+
+        key = ngx_array_push(&p->keys);
+        if (key == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(key, sizeof(llmgw_api_key_t));
+
+        if (llmgw_conf_str(cx, k, "id", &key->id, 1) != NGX_CONF_OK
+            || llmgw_conf_weight(cx, k, &key->wrr.weight) != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        value = json_object_get(k, "value");
+        if (!json_is_string(value)) {
+            return llmgw_conf_error(cx, "\"keys\"[%uz] (\"%V\"): \"value\" "
+                                    "must be \"env.NAME\" or \"file:PATH\"",
+                                    i, &key->id);
+        }
+
+        rv = llmgw_conf_secret(cx, &key->secret, json_string_value(value));
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* A provider key is named, never written, in the file: env.NAME or
+ * file:PATH (relative to nginx's configuration directory). */
+
+static char *
+llmgw_conf_secret(llmgw_conf_ctx_t *cx, ngx_str_t *out, const char *spec)
+{
+    char         *env;
+    ssize_t       n;
+    ngx_str_t     path;
+    ngx_file_t    file;
+    ngx_file_info_t  fi;
+
+    if (ngx_strncmp(spec, "env.", 4) == 0) {
+        env = getenv(spec + 4);
+        if (env == NULL || *env == '\0') {
+            return llmgw_conf_error(cx, "environment variable \"%s\" is not "
+                                    "set", spec + 4);
+        }
+
+        out->len = ngx_strlen(env);
+        out->data = ngx_pnalloc(cx->cf->pool, out->len);
+        if (out->data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(out->data, env, out->len);
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strncmp(spec, "file:", 5) != 0) {
+        return llmgw_conf_error(cx, "a key \"value\" must be \"env.NAME\" or "
+                                "\"file:PATH\", never the key itself");
+    }
+
+    path.len = ngx_strlen(spec + 5);
+    path.data = (u_char *) spec + 5;
+
+    if (ngx_conf_full_name(cx->cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name = path;
+    file.log = cx->cf->log;
+
+    file.fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (file.fd == NGX_INVALID_FILE) {
+        return llmgw_conf_error(cx, "cannot open key file \"%V\"", &path);
+    }
+
+    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
+        || ngx_file_size(&fi) > 64 * 1024)
+    {
+        ngx_close_file(file.fd);
+        return llmgw_conf_error(cx, "key file \"%V\" unreadable or over "
+                                "64 KB", &path);
+    }
+
+    out->data = ngx_pnalloc(cx->cf->pool, ngx_file_size(&fi) + 1);
+    if (out->data == NULL) {
+        ngx_close_file(file.fd);
+        return NGX_CONF_ERROR;
+    }
+
+    n = ngx_read_file(&file, out->data, ngx_file_size(&fi), 0);
+    ngx_close_file(file.fd);
+
+    if (n == NGX_ERROR) {
+        return llmgw_conf_error(cx, "cannot read key file \"%V\"", &path);
+    }
+
+    while (n && (out->data[n - 1] == '\n' || out->data[n - 1] == '\r'
+                 || out->data[n - 1] == ' ' || out->data[n - 1] == '\t'))
+    {
+        n--;
+    }
+
+    if (n == 0) {
+        return llmgw_conf_error(cx, "key file \"%V\" is empty", &path);
+    }
+
+    out->len = n;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+llmgw_conf_vkeys(llmgw_conf_ctx_t *cx, json_t *root)
+{
+    char    *rv;
+    size_t   i;
+    json_t  *arr, *v;
+
+    arr = json_object_get(root, "virtual_keys");
+    if (arr == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    if (!json_is_array(arr)) {
+        return llmgw_conf_error(cx, "\"virtual_keys\" must be an array");
+    }
+
+    json_array_foreach(arr, i, v) {
+        ngx_snprintf((u_char *) cx->where, sizeof(cx->where) - 1,
+                     "virtual_keys[%uz]%Z", i);
+        rv = llmgw_conf_vkey(cx, v);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
+{
+    char          *rv;
+    json_t        *v;
+    ngx_str_t      hex;
+    llmgw_vkey_t  *vk;
+
+    static const char *known[] = { "id", "name", "key_sha256", "enabled",
+                                   "expires_at", "providers", NULL };
+
+    if (!json_is_object(obj)) {
+        return llmgw_conf_error(cx, "must be an object");
+    }
+
+    rv = llmgw_conf_unknown(cx, obj, known);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    vk = ngx_pcalloc(cx->cf->pool, sizeof(llmgw_vkey_t));
+    if (vk == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (llmgw_conf_str(cx, obj, "id", &vk->id, 1) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_snprintf((u_char *) cx->where, sizeof(cx->where) - 1,
+                 "virtual key \"%V\"%Z", &vk->id);
+
+    if (llmgw_conf_str(cx, obj, "name", &vk->name, 0) != NGX_CONF_OK
+        || llmgw_conf_str(cx, obj, "key_sha256", &hex, 1) != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (vk->name.len == 0) {
+        vk->name = vk->id;
+    }
+
+    if (hex.len != 2 * LLMGW_DIGEST_LEN
+        || llmgw_conf_hex(vk->digest, &hex) != NGX_OK)
+    {
+        return llmgw_conf_error(cx, "\"key_sha256\" must be 64 hex digits: "
+                                "the SHA-256 of the key");
+    }
+
+    v = json_object_get(obj, "enabled");
+    if (v && !json_is_boolean(v)) {
+        return llmgw_conf_error(cx, "\"enabled\" must be true or false");
+    }
+
+    vk->enabled = (v == NULL || json_is_true(v));
+
+    v = json_object_get(obj, "expires_at");
+    if (v) {
+        rv = llmgw_conf_expiry(cx, v, &vk->expires);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    rv = llmgw_conf_routes(cx, vk, json_object_get(obj, "providers"));
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (llmgw_vkey_insert(cx->lmcf, vk) != NGX_OK) {
+        return llmgw_conf_error(cx, "\"key_sha256\" is the digest of "
+                                "another virtual key");
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+llmgw_conf_routes(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk, json_t *arr)
+{
+    char           *rv;
+    size_t          i;
+    json_t         *e, *v;
+    ngx_str_t       name;
+    llmgw_route_t  *rt;
+
+    static const char *known[] = { "provider", "models", "weight", NULL };
+
+    if (!json_is_array(arr) || json_array_size(arr) == 0) {
+        return llmgw_conf_error(cx, "\"providers\" must be a non-empty array "
+                                "of provider names or "
+                                "{\"provider\",\"models\",\"weight\"}");
+    }
+
+    if (ngx_array_init(&vk->routes, cx->cf->pool, json_array_size(arr),
+                       sizeof(llmgw_route_t))
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    json_array_foreach(arr, i, e) {
+        rt = ngx_array_push(&vk->routes);
+        if (rt == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(rt, sizeof(llmgw_route_t));
+        rt->wrr.weight = 1;
+
+        if (ngx_array_init(&rt->models, cx->cf->pool, 2, sizeof(ngx_str_t))
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        if (json_is_string(e)) {
+            name.len = json_string_length(e);
+            name.data = (u_char *) json_string_value(e);
+
+        } else if (json_is_object(e)) {
+            rv = llmgw_conf_unknown(cx, e, known);
+            if (rv != NGX_CONF_OK) {
+                return rv;
+            }
+
+            if (llmgw_conf_str(cx, e, "provider", &name, 1) != NGX_CONF_OK
+                || llmgw_conf_weight(cx, e, &rt->wrr.weight) != NGX_CONF_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            v = json_object_get(e, "models");
+            if (v) {
+                rv = llmgw_conf_models(cx, &rt->models, v, "models");
+                if (rv != NGX_CONF_OK) {
+                    return rv;
+                }
+            }
+
+        } else {
+            return llmgw_conf_error(cx, "\"providers\"[%uz] must be a name "
+                                    "or an object", i);
+        }
+
+        rt->provider = llmgw_provider_find(cx->lmcf, name.data, name.len);
+        if (rt->provider == NULL) {
+            return llmgw_conf_error(cx, "\"providers\"[%uz]: unknown "
+                                    "provider \"%V\"", i, &name);
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+llmgw_conf_aliases(llmgw_conf_ctx_t *cx, json_t *root)
+{
+    json_t         *obj, *v;
+    const char     *from;
+    llmgw_alias_t  *a;
+
+    obj = json_object_get(root, "aliases");
+    if (obj == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    ngx_cpystrn((u_char *) cx->where, (u_char *) "aliases",
+                sizeof(cx->where));
+
+    if (!json_is_object(obj)) {
+        return llmgw_conf_error(cx, "must map model names to model names");
+    }
+
+    json_object_foreach(obj, from, v) {
+        if (!json_is_string(v) || json_string_length(v) == 0
+            || json_string_length(v) > LLMGW_MAX_MODEL_LEN
+            || *from == '\0')
+        {
+            return llmgw_conf_error(cx, "\"%s\" must map to a model name",
+                                    from);
+        }
+
+        a = ngx_array_push(&cx->lmcf->aliases);
+        if (a == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        a->from.len = ngx_strlen(from);
+        a->from.data = ngx_pnalloc(cx->cf->pool, a->from.len + 1);
+        a->to.len = json_string_length(v);
+        a->to.data = ngx_pnalloc(cx->cf->pool, a->to.len + 1);
+        if (a->from.data == NULL || a->to.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_cpystrn(a->from.data, (u_char *) from, a->from.len + 1);
+        ngx_cpystrn(a->to.data, (u_char *) json_string_value(v),
+                    a->to.len + 1);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+llmgw_conf_models(llmgw_conf_ctx_t *cx, ngx_array_t *a, json_t *arr,
+    const char *field)
+{
+    size_t      i, len;
+    json_t     *m;
+    ngx_str_t  *s;
+
+    if (!json_is_array(arr)) {
+        return llmgw_conf_error(cx, "\"%s\" must be an array of model names",
+                                field);
+    }
+
+    json_array_foreach(arr, i, m) {
+        len = json_is_string(m) ? json_string_length(m) : 0;
+
+        if (len == 0 || len > LLMGW_MAX_MODEL_LEN) {
+            return llmgw_conf_error(cx, "\"%s\"[%uz] must be a model name "
+                                    "or pattern of 1 to %d bytes", field, i,
+                                    LLMGW_MAX_MODEL_LEN);
+        }
+
+        s = ngx_array_push(a);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        s->len = len;
+        s->data = ngx_pnalloc(cx->cf->pool, len + 1);
+        if (s->data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        /* NUL-terminated for fnmatch() */
+        ngx_cpystrn(s->data, (u_char *) json_string_value(m), len + 1);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+llmgw_conf_str(llmgw_conf_ctx_t *cx, json_t *obj, const char *field,
+    ngx_str_t *out, ngx_flag_t required)
+{
+    json_t  *v;
+
+    v = json_object_get(obj, field);
+
+    if (v == NULL) {
+        ngx_str_null(out);
+
+        if (required) {
+            return llmgw_conf_error(cx, "\"%s\" is required", field);
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    if (!json_is_string(v) || json_string_length(v) == 0) {
+        return llmgw_conf_error(cx, "\"%s\" must be a non-empty string",
+                                field);
+    }
+
+    out->len = json_string_length(v);
+    out->data = ngx_pnalloc(cx->cf->pool, out->len + 1);
+    if (out->data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_cpystrn(out->data, (u_char *) json_string_value(v), out->len + 1);
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+llmgw_conf_weight(llmgw_conf_ctx_t *cx, json_t *obj, ngx_int_t *weight)
+{
+    json_t  *v;
+
+    v = json_object_get(obj, "weight");
+
+    if (v == NULL) {
+        *weight = 1;
+        return NGX_CONF_OK;
+    }
+
+    if (!json_is_integer(v) || json_integer_value(v) < 0
+        || json_integer_value(v) > 1000000)
+    {
+        return llmgw_conf_error(cx, "\"weight\" must be an integer from 0 "
+                                "to 1000000");
+    }
+
+    *weight = (ngx_int_t) json_integer_value(v);
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+llmgw_conf_expiry(llmgw_conf_ctx_t *cx, json_t *v, time_t *expires)
+{
+    int         n;
+    struct tm   tm;
+    const char *s;
+
+    if (json_is_integer(v) && json_integer_value(v) > 0) {
+        *expires = (time_t) json_integer_value(v);
+        return NGX_CONF_OK;
+    }
+
+    s = json_is_string(v) ? json_string_value(v) : "";
+    ngx_memzero(&tm, sizeof(struct tm));
+    n = 0;
+
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon,
+               &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6
+        || (size_t) n != ngx_strlen(s))
+    {
+        return llmgw_conf_error(cx, "\"expires_at\" must be UTC "
+                                "\"YYYY-MM-DDThh:mm:ssZ\" or a Unix time");
+    }
+
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+
+    *expires = timegm(&tm);
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+llmgw_conf_hex(u_char *dst, ngx_str_t *hex)
+{
+    ngx_int_t   hi, lo;
+    ngx_uint_t  i;
+
+    for (i = 0; i < hex->len; i += 2) {
+        hi = ngx_hextoi(&hex->data[i], 1);
+        lo = ngx_hextoi(&hex->data[i + 1], 1);
+
+        if (hi == NGX_ERROR || lo == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        *dst++ = (u_char) (hi * 16 + lo);
+    }
+
+    return NGX_OK;
+}
+
+
+static char *
+llmgw_conf_unknown(llmgw_conf_ctx_t *cx, json_t *obj, const char **known)
+{
+    json_t       *v;
+    const char   *key, **k;
+
+    json_object_foreach(obj, key, v) {
+        for (k = known; *k; k++) {
+            if (ngx_strcmp(key, *k) == 0) {
+                break;
+            }
+        }
+
+        if (*k == NULL) {
+            return llmgw_conf_error(cx, "unknown field \"%s\"", key);
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+llmgw_conf_error(llmgw_conf_ctx_t *cx, const char *fmt, ...)
+{
+    u_char   *p, buf[NGX_MAX_CONF_ERRSTR];
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    va_end(args);
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cx->cf, 0,
+                       "llmgw_config \"%V\": %s: %*s",
+                       &cx->lmcf->file, cx->where, p - buf, buf);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+llmgw_conf_upstream_exists(ngx_conf_t *cf, ngx_str_t *name)
+{
+    ngx_uint_t                      i;
+    ngx_http_upstream_srv_conf_t  **uscfp;
+    ngx_http_upstream_main_conf_t  *umcf;
+
+    umcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_upstream_module);
+    uscfp = umcf->upstreams.elts;
+
+    for (i = 0; i < umcf->upstreams.nelts; i++) {
+        if ((uscfp[i]->flags & NGX_HTTP_UPSTREAM_CREATE)
+            && uscfp[i]->host.len == name->len
+            && ngx_strncasecmp(uscfp[i]->host.data, name->data, name->len)
+               == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}

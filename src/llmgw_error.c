@@ -1,0 +1,234 @@
+/*
+ * llmgw: errors in the client's API format, never an nginx HTML page.
+ *
+ * OpenAI: {"error":{"message":"...","type":"...","param":null,"code":"..."}}
+ */
+
+
+#include "llmgw.h"
+
+
+ngx_int_t
+llmgw_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx, ngx_int_t status,
+    const char *type, const char *code, const char *fmt, ...)
+{
+    u_char      *p, buf[1024];
+    va_list      args;
+    ngx_uint_t   level;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    va_end(args);
+
+    ctx->status = status;
+    ctx->error_type.data = (u_char *) type;
+    ctx->error_type.len = ngx_strlen(type);
+    ctx->error_code.data = (u_char *) code;
+    ctx->error_code.len = code ? ngx_strlen(code) : 0;
+
+    ctx->error_msg.len = p - buf;
+    ctx->error_msg.data = ngx_pnalloc(r->pool, ctx->error_msg.len);
+    if (ctx->error_msg.data == NULL) {
+        ctx->error_msg.len = 0;
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ctx->error_msg.data, buf, ctx->error_msg.len);
+
+    level = (status >= 500) ? NGX_LOG_ERR : NGX_LOG_INFO;
+
+    ngx_log_error(level, r->connection->log, 0, "llmgw: %ui %V: %V",
+                  status, &ctx->error_type, &ctx->error_msg);
+
+    return NGX_ERROR;
+}
+
+
+/* The status an nginx-generated page had, in our words. */
+
+void
+llmgw_error_for_status(llmgw_ctx_t *ctx, ngx_uint_t status)
+{
+    const char  *type, *code, *msg;
+
+    switch (status) {
+
+    case NGX_HTTP_BAD_REQUEST:
+        type = "invalid_request_error"; code = "bad_request";
+        msg = "The request could not be read";
+        break;
+
+    case NGX_HTTP_NOT_FOUND:
+        type = "not_found_error"; code = "unknown_endpoint";
+        msg = "Unknown endpoint";
+        break;
+
+    case NGX_HTTP_NOT_ALLOWED:
+        type = "invalid_request_error"; code = "method_not_allowed";
+        msg = "Method not allowed";
+        break;
+
+    case NGX_HTTP_REQUEST_TIME_OUT:
+        type = "invalid_request_error"; code = "request_timeout";
+        msg = "The request body was not received in time";
+        break;
+
+    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
+        type = "request_too_large"; code = "request_too_large";
+        msg = "The request body is larger than this gateway accepts";
+        break;
+
+    case NGX_HTTP_BAD_GATEWAY:
+        type = "api_error"; code = "upstream_unavailable";
+        msg = "The provider could not be reached";
+        break;
+
+    case NGX_HTTP_SERVICE_UNAVAILABLE:
+        type = "overloaded_error"; code = "service_unavailable";
+        msg = "The service is unavailable";
+        break;
+
+    case NGX_HTTP_GATEWAY_TIME_OUT:
+        type = "api_error"; code = "upstream_timeout";
+        msg = "The provider did not answer in time";
+        break;
+
+    default:
+        if (status >= 500) {
+            type = "api_error"; code = "internal_error";
+            msg = "Internal gateway error";
+
+        } else {
+            type = "invalid_request_error"; code = "invalid_request";
+            msg = "The request was refused";
+        }
+    }
+
+    ctx->status = status;
+    ctx->error_type.data = (u_char *) type;
+    ctx->error_type.len = ngx_strlen(type);
+    ctx->error_code.data = (u_char *) code;
+    ctx->error_code.len = ngx_strlen(code);
+    ctx->error_msg.data = (u_char *) msg;
+    ctx->error_msg.len = ngx_strlen(msg);
+}
+
+
+ngx_buf_t *
+llmgw_error_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    size_t      len;
+    ngx_buf_t  *b;
+
+    static u_char  prefix[] = "{\"error\":{\"message\":\"";
+    static u_char  type[] = "\",\"type\":\"";
+    static u_char  param[] = "\",\"param\":null,\"code\":";
+    static u_char  suffix[] = "}}\n";
+
+    len = sizeof(prefix) - 1
+          + llmgw_json_escape_len(ctx->error_msg.data, ctx->error_msg.len)
+          + sizeof(type) - 1 + ctx->error_type.len
+          + sizeof(param) - 1 + ctx->error_code.len + sizeof("\"\"") - 1
+          + sizeof(suffix) - 1;
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    b->last = ngx_cpymem(b->last, prefix, sizeof(prefix) - 1);
+    b->last = llmgw_json_escape(b->last, ctx->error_msg.data,
+                                ctx->error_msg.len);
+    b->last = ngx_cpymem(b->last, type, sizeof(type) - 1);
+    b->last = ngx_cpymem(b->last, ctx->error_type.data, ctx->error_type.len);
+    b->last = ngx_cpymem(b->last, param, sizeof(param) - 1);
+
+    if (ctx->error_code.len) {
+        *b->last++ = '"';
+        b->last = ngx_cpymem(b->last, ctx->error_code.data,
+                             ctx->error_code.len);
+        *b->last++ = '"';
+
+    } else {
+        b->last = ngx_cpymem(b->last, "null", 4);
+    }
+
+    b->last = ngx_cpymem(b->last, suffix, sizeof(suffix) - 1);
+
+    return b;
+}
+
+
+ngx_int_t
+llmgw_send_error(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    ngx_buf_t        *b;
+    ngx_table_elt_t  *h;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    b = llmgw_error_body(r, ctx);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->status == NGX_HTTP_NOT_ALLOWED) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Allow");
+
+        if (ctx->endpoint == LLMGW_EP_MODELS) {
+            ngx_str_set(&h->value, "GET, HEAD");
+
+        } else {
+            ngx_str_set(&h->value, "POST");
+        }
+    }
+
+    if (ctx->status == NGX_HTTP_UNAUTHORIZED) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "WWW-Authenticate");
+        ngx_str_set(&h->value, "Bearer realm=\"llmgw\"");
+    }
+
+    return llmgw_send_json(r, ctx->status, b);
+}
+
+
+ngx_int_t
+llmgw_send_json(ngx_http_request_t *r, ngx_uint_t status, ngx_buf_t *b)
+{
+    ngx_int_t    rc;
+    ngx_chain_t  out;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = b->last - b->pos;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}

@@ -1,0 +1,443 @@
+/*
+ * llmgw: stage 3, the response filters.
+ *
+ * A whole JSON response passes through untouched while its "usage" member
+ * is captured.  A stream is split into events: each is copied out whole
+ * (the upstream's buffers are freed at once), read for usage, and the usage
+ * chunk the client did not ask for is dropped.  An error page nginx itself
+ * makes for a governed location becomes our JSON error.
+ */
+
+
+#include "llmgw.h"
+
+
+#define LLMGW_SSE_MAX_EVENT  (4 * 1024 * 1024)
+#define LLMGW_SSE_BUF_SIZE   1024
+
+
+static ngx_int_t llmgw_header_filter(ngx_http_request_t *r);
+static ngx_int_t llmgw_body_filter(ngx_http_request_t *r, ngx_chain_t *in);
+static ngx_int_t llmgw_error_page(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_error_page_body(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx, ngx_chain_t *in);
+static void llmgw_json_body(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    ngx_chain_t *in);
+static ngx_int_t llmgw_sse_body(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    ngx_chain_t *in);
+static void *llmgw_sse_alloc(void *data, size_t size);
+static int llmgw_sse_event(void *data, const unsigned char *raw, size_t len);
+static ngx_int_t llmgw_sse_emit(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    const u_char *p, size_t len);
+static ngx_int_t llmgw_sse_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    const char *msg);
+static ngx_int_t llmgw_is_type(ngx_http_request_t *r, const char *type,
+    size_t len);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
+ngx_int_t
+llmgw_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = llmgw_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = llmgw_body_filter;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+llmgw_header_filter(ngx_http_request_t *r)
+{
+    llmgw_ctx_t       *ctx;
+    llmgw_loc_conf_t  *llcf;
+
+    if (r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+
+    if (ctx == NULL) {
+        llcf = ngx_http_get_module_loc_conf(r, ngx_http_llmgw_module);
+
+        if (!llcf->enable || !r->err_status) {
+            return ngx_http_next_header_filter(r);
+        }
+
+        /* refused by nginx before our access handler ran: 413, 400 */
+
+        ctx = ngx_pcalloc(r->pool, sizeof(llmgw_ctx_t));
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_llmgw_module);
+    }
+
+    if (r->err_status) {
+        return llmgw_error_page(r, ctx);
+    }
+
+    if (!ctx->granted || r->upstream == NULL) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    if (llmgw_is_type(r, "text/event-stream",
+                      sizeof("text/event-stream") - 1))
+    {
+        ctx->resp_mode = LLMGW_RESP_SSE;
+        ctx->sse.alloc = llmgw_sse_alloc;
+        ctx->sse.alloc_data = r->pool;
+        ctx->sse.event = llmgw_sse_event;
+        ctx->sse.event_data = r;
+        ctx->sse.max_event = LLMGW_SSE_MAX_EVENT;
+        llmgw_sse_init(&ctx->sse);
+
+        r->filter_need_in_memory = 1;
+        ngx_http_clear_content_length(r);
+        ngx_http_clear_accept_ranges(r);
+
+    } else if (llmgw_is_type(r, "application/json",
+                             sizeof("application/json") - 1))
+    {
+        ctx->capture = ngx_palloc(r->pool, sizeof(llmgw_json_capture_t));
+        if (ctx->capture == NULL) {
+            return NGX_ERROR;
+        }
+
+        llmgw_json_capture_init(ctx->capture, "usage", 5);
+        ctx->resp_mode = LLMGW_RESP_JSON;
+        r->filter_need_in_memory = 1;
+    }
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+llmgw_error_page(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    ngx_buf_t  *b;
+
+    if (!ctx->status || ctx->status != (ngx_int_t) r->headers_out.status) {
+        llmgw_error_for_status(ctx, r->headers_out.status);
+    }
+
+    b = llmgw_error_body(r, ctx);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->resp_mode = LLMGW_RESP_ERROR;
+    ctx->error_page = b;
+
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.charset.len = 0;
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+llmgw_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    llmgw_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+
+    if (ctx == NULL || r != r->main) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    switch (ctx->resp_mode) {
+
+    case LLMGW_RESP_ERROR:
+        return llmgw_error_page_body(r, ctx, in);
+
+    case LLMGW_RESP_JSON:
+        llmgw_json_body(r, ctx, in);
+        break;
+
+    case LLMGW_RESP_SSE:
+        return llmgw_sse_body(r, ctx, in);
+
+    default:
+        break;
+    }
+
+    return ngx_http_next_body_filter(r, in);
+}
+
+
+static ngx_int_t
+llmgw_error_page_body(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    ngx_chain_t *in)
+{
+    ngx_chain_t   out;
+    ngx_chain_t  *cl;
+
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+
+        if (cl->buf->last_buf && ctx->error_page) {
+            out.buf = ctx->error_page;
+            out.buf->last_buf = 1;
+            out.next = NULL;
+            ctx->error_page = NULL;
+
+            return ngx_http_next_body_filter(r, &out);
+        }
+    }
+
+    return ngx_http_next_body_filter(r, NULL);
+}
+
+
+static void
+llmgw_json_body(ngx_http_request_t *r, llmgw_ctx_t *ctx, ngx_chain_t *in)
+{
+    ngx_buf_t  *b;
+
+    for ( /* void */ ; in; in = in->next) {
+        b = in->buf;
+
+        if (ngx_buf_in_memory(b) && b->last > b->pos) {
+            llmgw_json_capture_feed(ctx->capture, b->pos, b->last - b->pos);
+        }
+
+        if (b->last_buf && ctx->capture->done && !ctx->capture->overflow) {
+            llmgw_usage_parse(&ctx->usage, ctx->capture->value,
+                              ctx->capture->value_len);
+        }
+    }
+}
+
+
+static ngx_int_t
+llmgw_sse_body(ngx_http_request_t *r, llmgw_ctx_t *ctx, ngx_chain_t *in)
+{
+    size_t           n;
+    ngx_int_t        rc;
+    ngx_buf_t       *b;
+    ngx_uint_t       flush, last;
+    ngx_chain_t     *cl;
+    llmgw_sse_rc_e   src;
+    const u_char    *held;
+
+    ctx->sse_out = NULL;
+    ctx->sse_last = &ctx->sse_out;
+    flush = 0;
+    last = 0;
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (ngx_buf_in_memory(b) && b->last > b->pos && !ctx->sse_failed) {
+            src = llmgw_sse_feed(&ctx->sse, b->pos, b->last - b->pos);
+
+            if (src == LLMGW_SSE_TOO_LONG) {
+                if (llmgw_sse_fail(r, ctx, "stream event too long") != NGX_OK)
+                {
+                    return NGX_ERROR;
+                }
+
+            } else if (src != LLMGW_SSE_OK) {
+                return NGX_ERROR;
+            }
+        }
+
+        b->pos = b->last;
+
+        if (b->flush) {
+            flush = 1;
+        }
+
+        if (b->last_buf) {
+            last = 1;
+        }
+    }
+
+    if (last && !ctx->sse_failed) {
+        n = llmgw_sse_pending(&ctx->sse, &held);
+
+        if (n && llmgw_sse_emit(r, ctx, held, n) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (flush || last) {
+        cl = ngx_chain_get_free_buf(r->pool, &ctx->free);
+        if (cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        b = cl->buf;
+        ngx_memzero(b, sizeof(ngx_buf_t));
+        b->tag = (ngx_buf_tag_t) &ngx_http_llmgw_module;
+        b->flush = flush;
+        b->last_buf = last;
+        b->sync = 1;
+
+        *ctx->sse_last = cl;
+        ctx->sse_last = &cl->next;
+    }
+
+    if (ctx->sse_out == NULL && ctx->busy == NULL && !r->connection->buffered)
+    {
+        return NGX_OK;
+    }
+
+    rc = ngx_http_next_body_filter(r, ctx->sse_out);
+
+    ngx_chain_update_chains(r->pool, &ctx->free, &ctx->busy, &ctx->sse_out,
+                            (ngx_buf_tag_t) &ngx_http_llmgw_module);
+
+    return rc;
+}
+
+
+static void *
+llmgw_sse_alloc(void *data, size_t size)
+{
+    return ngx_palloc((ngx_pool_t *) data, size);
+}
+
+
+static int
+llmgw_sse_event(void *data, const unsigned char *raw, size_t len)
+{
+    ngx_http_request_t *r = data;
+
+    u_char              *buf;
+    ngx_uint_t           drop;
+    llmgw_ctx_t         *ctx;
+    llmgw_sse_fields_t   f;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+
+    buf = NULL;
+    drop = 0;
+
+    /* most events are deltas without usage: skip the scan */
+
+    if (ngx_strnstr((u_char *) raw, "\"usage\"", len) != NULL) {
+        buf = ngx_pnalloc(r->pool, len);
+        if (buf == NULL) {
+            return 1;
+        }
+
+        llmgw_sse_parse_fields(raw, len, buf, &f);
+
+        if (f.data) {
+            llmgw_usage_from_event(ctx, f.data, f.data_len, &drop);
+        }
+    }
+
+    if (drop) {
+        return 0;
+    }
+
+    return llmgw_sse_emit(r, ctx, raw, len) == NGX_OK ? 0 : 1;
+}
+
+
+static ngx_int_t
+llmgw_sse_emit(ngx_http_request_t *r, llmgw_ctx_t *ctx, const u_char *p,
+    size_t len)
+{
+    size_t        size;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    cl = ngx_chain_get_free_buf(r->pool, &ctx->free);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    b = cl->buf;
+
+    if (b->start == NULL || (size_t) (b->end - b->start) < len) {
+        size = ngx_max(len, LLMGW_SSE_BUF_SIZE);
+
+        b->start = ngx_palloc(r->pool, size);
+        if (b->start == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->end = b->start + size;
+    }
+
+    b->pos = b->start;
+    b->last = ngx_cpymem(b->start, p, len);
+    b->temporary = 1;
+    b->tag = (ngx_buf_tag_t) &ngx_http_llmgw_module;
+    b->flush = 0;
+    b->last_buf = 0;
+    b->sync = 0;
+
+    *ctx->sse_last = cl;
+    ctx->sse_last = &cl->next;
+
+    return NGX_OK;
+}
+
+
+/* The client gets an error event and a clean end, never a silent cut. */
+
+static ngx_int_t
+llmgw_sse_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx, const char *msg)
+{
+    ngx_buf_t  *b;
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "llmgw: provider stream: %s", msg);
+
+    ctx->sse_failed = 1;
+
+    llmgw_error_for_status(ctx, NGX_HTTP_BAD_GATEWAY);
+    ctx->error_msg.data = (u_char *) msg;
+    ctx->error_msg.len = ngx_strlen(msg);
+    ngx_str_set(&ctx->error_code, "bad_stream");
+
+    b = llmgw_error_body(r, ctx);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the body ends with "\n": "data: " + body + "\n" */
+    if (llmgw_sse_emit(r, ctx, (u_char *) "data: ", 6) != NGX_OK
+        || llmgw_sse_emit(r, ctx, b->pos, b->last - b->pos) != NGX_OK
+        || llmgw_sse_emit(r, ctx, (u_char *) "\n", 1) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+llmgw_is_type(ngx_http_request_t *r, const char *type, size_t len)
+{
+    ngx_str_t  *ct = &r->headers_out.content_type;
+
+    return ct->len >= len
+           && ngx_strncasecmp(ct->data, (u_char *) type, len) == 0
+           && (ct->len == len || ct->data[len] == ';' || ct->data[len] == ' ');
+}

@@ -1,0 +1,678 @@
+/*
+ * llmgw: the client's request.  Read the body once, scan its top level,
+ * validate the governed fields, and splice the few edits into the original
+ * buffer for the provider without copying the rest (DESIGN.md, fast path).
+ */
+
+
+#include "llmgw.h"
+
+
+#define LLMGW_MAX_SPLICES  4
+
+
+typedef struct {
+    size_t      off;        /* where in the body */
+    size_t      len;        /* how many bytes it replaces */
+    ngx_str_t   text;
+} llmgw_splice_t;
+
+
+typedef struct {
+    llmgw_splice_t  s[LLMGW_MAX_SPLICES];
+    ngx_uint_t      n;
+} llmgw_splices_t;
+
+
+static ngx_int_t llmgw_request_body(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_request_scan(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_request_validate(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_request_model(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_check_type(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_json_span_t *v, const char *name, unsigned types);
+static ngx_int_t llmgw_check_count(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_json_span_t *v, const char *name);
+static int llmgw_object_elt(const llmgw_json_span_t *elt, void *arg);
+static ngx_int_t llmgw_splice_model(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_splices_t *sp);
+static ngx_int_t llmgw_splice_usage(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_splices_t *sp);
+static void llmgw_splice_add(llmgw_splices_t *sp, size_t off, size_t len,
+    const char *text, size_t text_len);
+static ngx_int_t llmgw_splice_apply(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_splices_t *sp);
+static ngx_int_t llmgw_request_headers(ngx_http_request_t *r);
+
+
+#define LLMGW_T(t)  (1u << (t))
+
+
+ngx_int_t
+llmgw_request_read(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    if (llmgw_request_body(r, ctx) != NGX_OK
+        || llmgw_request_scan(r, ctx) != NGX_OK
+        || llmgw_request_validate(r, ctx) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return llmgw_request_model(r, ctx);
+}
+
+
+/* The body in one piece: in place when nginx read it into one buffer (it
+ * does when client_body_buffer_size holds it: see the loc conf merge). */
+
+static ngx_int_t
+llmgw_request_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    u_char       *p;
+    size_t        len;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    len = 0;
+
+    for (cl = r->request_body ? r->request_body->bufs : NULL;
+         cl;
+         cl = cl->next)
+    {
+        b = cl->buf;
+
+        if (b->in_file && !ngx_buf_in_memory(b)) {
+            return llmgw_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                              "api_error", "internal_error",
+                              "request body was buffered to a file: "
+                              "client_body_buffer_size is below "
+                              "llmgw_max_body");
+        }
+
+        len += b->last - b->pos;
+    }
+
+    if (len == 0) {
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "invalid_json",
+                          "The request body is empty: a JSON object is "
+                          "required");
+    }
+
+    cl = r->request_body->bufs;
+
+    if (cl->next == NULL) {
+        ctx->body.data = cl->buf->pos;
+        ctx->body.len = len;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->body.data = p;
+    ctx->body.len = len;
+
+    for ( /* void */ ; cl; cl = cl->next) {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+llmgw_request_scan(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    llmgw_json_rc_e          rc;
+    llmgw_request_fields_t  *f = &ctx->fields;
+
+    llmgw_json_field_t  fields[] = {
+        { "model", 5, &f->model },
+        { "stream", 6, &f->stream },
+        { "stream_options", 14, &f->stream_options },
+        { "messages", 8, &f->messages },
+        { "input", 5, &f->input },
+        { "max_tokens", 10, &f->max_tokens },
+        { "max_completion_tokens", 21, &f->max_completion_tokens },
+        { "user", 4, &f->user },
+    };
+
+    rc = llmgw_json_scan_object(ctx->body.data, ctx->body.len,
+                                LLMGW_MAX_DEPTH, fields,
+                                sizeof(fields) / sizeof(fields[0]),
+                                &f->scan);
+
+    switch (rc) {
+
+    case LLMGW_JSON_OK:
+        return NGX_OK;
+
+    case LLMGW_JSON_ERR_NOT_OBJECT:
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "invalid_json",
+                          "The request body must be a JSON object");
+
+    case LLMGW_JSON_ERR_DEPTH:
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "invalid_json",
+                          "The request body nests deeper than %d levels",
+                          LLMGW_MAX_DEPTH);
+
+    case LLMGW_JSON_ERR_DUPLICATE:
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "invalid_json",
+                          "The request body has a duplicate field at "
+                          "byte %uz", f->scan.err_off);
+
+    default:
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "invalid_json",
+                          "The request body is not valid JSON (at byte %uz)",
+                          f->scan.err_off);
+    }
+}
+
+
+static ngx_int_t
+llmgw_request_validate(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    llmgw_request_fields_t  *f = &ctx->fields;
+
+    if (f->model.type == LLMGW_JSON_NONE) {
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "missing_field",
+                          "\"model\" is required");
+    }
+
+    if (llmgw_check_type(r, ctx, &f->model, "model",
+                         LLMGW_T(LLMGW_JSON_STRING)) != NGX_OK
+        || llmgw_check_type(r, ctx, &f->stream, "stream",
+                            LLMGW_T(LLMGW_JSON_TRUE)
+                            | LLMGW_T(LLMGW_JSON_FALSE)
+                            | LLMGW_T(LLMGW_JSON_NULL)) != NGX_OK
+        || llmgw_check_type(r, ctx, &f->stream_options, "stream_options",
+                            LLMGW_T(LLMGW_JSON_OBJECT)
+                            | LLMGW_T(LLMGW_JSON_NULL)) != NGX_OK
+        || llmgw_check_count(r, ctx, &f->max_tokens, "max_tokens") != NGX_OK
+        || llmgw_check_count(r, ctx, &f->max_completion_tokens,
+                             "max_completion_tokens") != NGX_OK
+        || llmgw_check_type(r, ctx, &f->user, "user",
+                            LLMGW_T(LLMGW_JSON_STRING)
+                            | LLMGW_T(LLMGW_JSON_NULL)) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->stream = (f->stream.type == LLMGW_JSON_TRUE);
+
+    if (ctx->endpoint == LLMGW_EP_EMBEDDINGS) {
+        if (f->input.type == LLMGW_JSON_NONE) {
+            return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                              "invalid_request_error", "missing_field",
+                              "\"input\" is required");
+        }
+
+        if (llmgw_check_type(r, ctx, &f->input, "input",
+                             LLMGW_T(LLMGW_JSON_STRING)
+                             | LLMGW_T(LLMGW_JSON_ARRAY)) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (f->input.type == LLMGW_JSON_ARRAY
+            && llmgw_json_array_count(&f->input) == 0)
+        {
+            return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                              "invalid_request_error", "invalid_field",
+                              "\"input\" must not be empty");
+        }
+
+        if (ctx->stream) {
+            return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                              "invalid_request_error", "invalid_field",
+                              "Embeddings cannot be streamed");
+        }
+
+        return NGX_OK;
+    }
+
+    if (f->messages.type == LLMGW_JSON_NONE) {
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "missing_field",
+                          "\"messages\" is required");
+    }
+
+    if (llmgw_check_type(r, ctx, &f->messages, "messages",
+                         LLMGW_T(LLMGW_JSON_ARRAY)) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (llmgw_json_array_count(&f->messages) == 0) {
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "invalid_field",
+                          "\"messages\" must not be empty");
+    }
+
+    if (llmgw_json_array_each(&f->messages, llmgw_object_elt, NULL) != 0) {
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "invalid_field",
+                          "each of \"messages\" must be an object");
+    }
+
+    if (f->stream_options.type == LLMGW_JSON_OBJECT && !ctx->stream) {
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "invalid_field",
+                          "\"stream_options\" is only allowed when "
+                          "\"stream\" is true");
+    }
+
+    return NGX_OK;
+}
+
+
+static int
+llmgw_object_elt(const llmgw_json_span_t *elt, void *arg)
+{
+    return elt->type != LLMGW_JSON_OBJECT;
+}
+
+
+static ngx_int_t
+llmgw_check_type(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_json_span_t *v, const char *name, unsigned types)
+{
+    if (v->type == LLMGW_JSON_NONE || (types & LLMGW_T(v->type))) {
+        return NGX_OK;
+    }
+
+    return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST, "invalid_request_error",
+                      "invalid_field", "\"%s\" has the wrong type", name);
+}
+
+
+static ngx_int_t
+llmgw_check_count(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_json_span_t *v, const char *name)
+{
+    int64_t  n;
+
+    if (v->type == LLMGW_JSON_NONE || v->type == LLMGW_JSON_NULL
+        || (v->type == LLMGW_JSON_NUMBER && llmgw_json_uint(v, &n) == 0))
+    {
+        return NGX_OK;
+    }
+
+    return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST, "invalid_request_error",
+                      "invalid_field", "\"%s\" must be a non-negative "
+                      "integer", name);
+}
+
+
+/* The model name decoded, NUL-terminated for pattern matching. */
+
+static ngx_int_t
+llmgw_request_model(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    u_char  *p, *last;
+
+    p = ngx_pnalloc(r->pool, ctx->fields.model.len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->model.data = p;
+    ctx->model.len = llmgw_json_string_decode(&ctx->fields.model, p);
+    ctx->model.data[ctx->model.len] = '\0';
+
+    if (ctx->model.len == 0 || ctx->model.len > LLMGW_MAX_MODEL_LEN) {
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "invalid_field",
+                          "\"model\" must be 1 to %d bytes",
+                          LLMGW_MAX_MODEL_LEN);
+    }
+
+    for (last = p + ctx->model.len; p < last; p++) {
+        if (*p < 0x21 || *p == 0x7f) {
+            return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                              "invalid_request_error", "invalid_field",
+                              "\"model\" must not contain spaces or "
+                              "control characters");
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* After routing: the body and headers the provider gets. */
+
+ngx_int_t
+llmgw_request_rewrite(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    llmgw_splices_t  sp;
+
+    sp.n = 0;
+
+    if (llmgw_splice_model(r, ctx, &sp) != NGX_OK
+        || llmgw_splice_usage(r, ctx, &sp) != NGX_OK
+        || llmgw_splice_apply(r, ctx, &sp) != NGX_OK
+        || llmgw_request_headers(r) != NGX_OK
+        || ctx->provider->kind->build(r, ctx) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+llmgw_splice_model(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_splices_t *sp)
+{
+    u_char             *p;
+    size_t              len;
+    ngx_str_t          *m;
+    llmgw_json_span_t  *v;
+
+    m = &ctx->upstream_model;
+    v = &ctx->fields.model;
+
+    if (m->len == ctx->model.len
+        && ngx_strncmp(m->data, ctx->model.data, m->len) == 0)
+    {
+        return NGX_OK;
+    }
+
+    len = llmgw_json_escape_len(m->data, m->len) + 2;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    p[0] = '"';
+    llmgw_json_escape(p + 1, m->data, m->len);
+    p[len - 1] = '"';
+
+    llmgw_splice_add(sp, v->start - ctx->body.data, v->len, (char *) p, len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * A stream's usage comes in a last chunk only when stream_options asks for
+ * it.  When the client did not, ask on its behalf, and the filters drop
+ * that chunk again.
+ */
+
+static ngx_int_t
+llmgw_splice_usage(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_splices_t *sp)
+{
+    size_t              off;
+    llmgw_json_span_t  *so, usage;
+    llmgw_json_scan_t   scan;
+    llmgw_json_field_t  fields[] = { { "include_usage", 13, &usage } };
+
+    static const char   member[] = ",\"stream_options\":{\"include_usage\":true}";
+    static const char   object[] = "{\"include_usage\":true}";
+    static const char   first[] = "\"include_usage\":true,";
+
+    if (!ctx->stream || ctx->endpoint != LLMGW_EP_CHAT
+        || !ctx->provider->kind->stream_usage_option)
+    {
+        return NGX_OK;
+    }
+
+    so = &ctx->fields.stream_options;
+
+    if (so->type == LLMGW_JSON_NONE) {
+        llmgw_splice_add(sp, ctx->fields.scan.close_off, 0, member,
+                         sizeof(member) - 1);
+        ctx->drop_usage_chunk = 1;
+        return NGX_OK;
+    }
+
+    off = so->start - ctx->body.data;
+
+    if (so->type == LLMGW_JSON_NULL) {
+        llmgw_splice_add(sp, off, so->len, object, sizeof(object) - 1);
+        ctx->drop_usage_chunk = 1;
+        return NGX_OK;
+    }
+
+    if (llmgw_json_scan_members(so, fields, 1, &scan) != LLMGW_JSON_OK) {
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "invalid_json",
+                          "\"stream_options\" has a duplicate field");
+    }
+
+    if (usage.type == LLMGW_JSON_TRUE) {
+        return NGX_OK;
+    }
+
+    if (usage.type == LLMGW_JSON_NONE) {
+        if (scan.members == 0) {
+            llmgw_splice_add(sp, off, so->len, object, sizeof(object) - 1);
+
+        } else {
+            llmgw_splice_add(sp, off + 1, 0, first, sizeof(first) - 1);
+        }
+
+    } else {
+        llmgw_splice_add(sp, usage.start - ctx->body.data, usage.len,
+                         "true", 4);
+    }
+
+    ctx->drop_usage_chunk = 1;
+
+    return NGX_OK;
+}
+
+
+static void
+llmgw_splice_add(llmgw_splices_t *sp, size_t off, size_t len,
+    const char *text, size_t text_len)
+{
+    ngx_uint_t       i;
+    llmgw_splice_t  *s;
+
+    /* keep them in body order: at most a few */
+
+    for (i = sp->n; i > 0 && sp->s[i - 1].off > off; i--) {
+        sp->s[i] = sp->s[i - 1];
+    }
+
+    s = &sp->s[i];
+    s->off = off;
+    s->len = len;
+    s->text.data = (u_char *) text;
+    s->text.len = text_len;
+
+    sp->n++;
+}
+
+
+/*
+ * The new body is a chain of pieces of the original buffer and the edits.
+ * Each buf starts where its data starts: nginx rewinds request bufs to
+ * b->start when it retries another upstream peer.
+ */
+
+static ngx_int_t
+llmgw_splice_apply(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_splices_t *sp)
+{
+    off_t          total;
+    size_t         pos;
+    ngx_uint_t     i;
+    ngx_buf_t     *b;
+    ngx_chain_t   *out, **ll, *cl;
+    u_char        *piece[2 * LLMGW_MAX_SPLICES + 1];
+    size_t         plen[2 * LLMGW_MAX_SPLICES + 1];
+    ngx_uint_t     n;
+
+    n = 0;
+    pos = 0;
+
+    for (i = 0; i < sp->n; i++) {
+        piece[n] = ctx->body.data + pos;
+        plen[n++] = sp->s[i].off - pos;
+        piece[n] = sp->s[i].text.data;
+        plen[n++] = sp->s[i].text.len;
+        pos = sp->s[i].off + sp->s[i].len;
+    }
+
+    piece[n] = ctx->body.data + pos;
+    plen[n++] = ctx->body.len - pos;
+
+    out = NULL;
+    ll = &out;
+    total = 0;
+    b = NULL;
+
+    for (i = 0; i < n; i++) {
+        if (plen[i] == 0) {
+            continue;
+        }
+
+        b = ngx_calloc_buf(r->pool);
+        cl = ngx_alloc_chain_link(r->pool);
+        if (b == NULL || cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->start = b->pos = piece[i];
+        b->end = b->last = piece[i] + plen[i];
+        b->memory = 1;
+
+        cl->buf = b;
+        *ll = cl;
+        ll = &cl->next;
+        total += plen[i];
+    }
+
+    *ll = NULL;
+
+    if (b) {
+        b->last_buf = 1;
+    }
+
+    r->request_body->bufs = out;
+    r->request_body->buf = NULL;
+    r->headers_in.content_length_n = total;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+llmgw_request_headers(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_t        headers;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *nh;
+
+    /* the client's credentials stay here, and nothing comes back gzipped
+     * for the filters to read */
+    static ngx_str_t  drop[] = {
+        ngx_string("authorization"),
+        ngx_string("proxy-authorization"),
+        ngx_string("x-api-key"),
+        ngx_string("x-goog-api-key"),
+        ngx_string("x-llmgw-key"),
+        ngx_string("api-key"),
+        ngx_string("accept-encoding"),
+        ngx_null_string
+    };
+
+    ngx_str_t  *d;
+
+    if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        for (d = drop; d->len; d++) {
+            if (h[i].key.len == d->len
+                && ngx_strncmp(h[i].lowcase_key, d->data, d->len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (d->len) {
+            continue;
+        }
+
+        nh = ngx_list_push(&headers);
+        if (nh == NULL) {
+            return NGX_ERROR;
+        }
+
+        *nh = h[i];
+    }
+
+    r->headers_in.headers = headers;
+
+    if (headers.last == &headers.part) {
+        r->headers_in.headers.last = &r->headers_in.headers.part;
+    }
+
+    r->headers_in.authorization = NULL;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+llmgw_request_set_header(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key = *name;
+    h->value = *value;
+    h->hash = ngx_hash_key_lc(name->data, name->len);
+
+    h->lowcase_key = ngx_pnalloc(r->pool, name->len);
+    if (h->lowcase_key == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_strlow(h->lowcase_key, name->data, name->len);
+
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return NGX_OK;
+}

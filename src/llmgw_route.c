@@ -1,0 +1,300 @@
+/*
+ * llmgw: which provider, model and provider key serve a request.
+ *
+ * "provider/model" pins the provider; a plain name (or an alias) goes to one
+ * of the key's providers that serves it, chosen by weight.
+ */
+
+
+#include <fnmatch.h>
+
+#include "llmgw.h"
+
+
+#define LLMGW_MAX_ROUTES  64
+
+
+static void llmgw_route_alias(llmgw_main_conf_t *lmcf, ngx_str_t *model);
+static ngx_int_t llmgw_route_pinned(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_provider_t *p, ngx_str_t *model);
+static ngx_int_t llmgw_route_plain(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    ngx_str_t *model);
+static ngx_int_t llmgw_route_refuse(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    ngx_str_t *model);
+static ngx_int_t llmgw_route_done(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_route_t *rt, ngx_str_t *model);
+
+
+ngx_int_t
+llmgw_route(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    u_char             *slash;
+    ngx_str_t           model;
+    llmgw_provider_t   *p;
+    llmgw_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
+
+    model = ctx->model;
+    llmgw_route_alias(lmcf, &model);
+
+    slash = ngx_strlchr(model.data, model.data + model.len, '/');
+
+    if (slash) {
+        p = llmgw_provider_find(lmcf, model.data, slash - model.data);
+
+        if (p) {
+            model.len -= slash + 1 - model.data;
+            model.data = slash + 1;
+
+            return llmgw_route_pinned(r, ctx, p, &model);
+        }
+    }
+
+    return llmgw_route_plain(r, ctx, &model);
+}
+
+
+static void
+llmgw_route_alias(llmgw_main_conf_t *lmcf, ngx_str_t *model)
+{
+    ngx_uint_t      i;
+    llmgw_alias_t  *a;
+
+    a = lmcf->aliases.elts;
+
+    for (i = 0; i < lmcf->aliases.nelts; i++) {
+        if (llmgw_model_match(&a[i].from, model)) {
+            *model = a[i].to;
+            return;
+        }
+    }
+}
+
+
+static ngx_int_t
+llmgw_route_pinned(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_provider_t *p, ngx_str_t *model)
+{
+    ngx_uint_t      i;
+    llmgw_route_t  *rt;
+
+    if (model->len == 0) {
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "invalid_model",
+                          "\"model\" names provider \"%V\" but no model",
+                          &p->name);
+    }
+
+    if (p->models.nelts && !llmgw_models_match(&p->models, model)) {
+        return llmgw_fail(r, ctx, NGX_HTTP_NOT_FOUND, "not_found_error",
+                          "model_not_found", "The model \"%V\" does not "
+                          "exist on provider \"%V\"", model, &p->name);
+    }
+
+    rt = ctx->vkey->routes.elts;
+
+    for (i = 0; i < ctx->vkey->routes.nelts; i++) {
+        if (rt[i].provider == p
+            && (rt[i].models.nelts == 0
+                || llmgw_models_match(&rt[i].models, model)))
+        {
+            return llmgw_route_done(r, ctx, &rt[i], model);
+        }
+    }
+
+    return llmgw_fail(r, ctx, NGX_HTTP_FORBIDDEN, "permission_error",
+                      "model_not_allowed", "API key \"%V\" may not use "
+                      "model \"%V\" on provider \"%V\"", &ctx->vkey->id,
+                      model, &p->name);
+}
+
+
+static ngx_int_t
+llmgw_route_plain(ngx_http_request_t *r, llmgw_ctx_t *ctx, ngx_str_t *model)
+{
+    ngx_int_t       k;
+    ngx_uint_t      i, n;
+    llmgw_wrr_t    *peers[LLMGW_MAX_ROUTES];
+    llmgw_route_t  *rt, *cand[LLMGW_MAX_ROUTES];
+
+    rt = ctx->vkey->routes.elts;
+    n = 0;
+
+    for (i = 0; i < ctx->vkey->routes.nelts && n < LLMGW_MAX_ROUTES; i++) {
+        if (rt[i].wrr.weight == 0) {
+            continue;
+        }
+
+        if (rt[i].provider->models.nelts
+            && !llmgw_models_match(&rt[i].provider->models, model))
+        {
+            continue;
+        }
+
+        if (rt[i].models.nelts && !llmgw_models_match(&rt[i].models, model)) {
+            continue;
+        }
+
+        cand[n] = &rt[i];
+        peers[n] = &rt[i].wrr;
+        n++;
+    }
+
+    if (n == 0) {
+        return llmgw_route_refuse(r, ctx, model);
+    }
+
+    k = (n == 1) ? 0 : llmgw_wrr_pick(peers, n);
+
+    return llmgw_route_done(r, ctx, cand[k], model);
+}
+
+
+/* 403 when the gateway knows the model but this key may not use it,
+ * 404 when no provider serves it. */
+
+static ngx_int_t
+llmgw_route_refuse(ngx_http_request_t *r, llmgw_ctx_t *ctx, ngx_str_t *model)
+{
+    ngx_uint_t          i;
+    llmgw_provider_t   *p;
+    llmgw_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
+    p = lmcf->providers.elts;
+
+    for (i = 0; i < lmcf->providers.nelts; i++) {
+        if (p[i].models.nelts && llmgw_models_match(&p[i].models, model)) {
+            return llmgw_fail(r, ctx, NGX_HTTP_FORBIDDEN, "permission_error",
+                              "model_not_allowed", "API key \"%V\" may not "
+                              "use model \"%V\"", &ctx->vkey->id, model);
+        }
+    }
+
+    return llmgw_fail(r, ctx, NGX_HTTP_NOT_FOUND, "not_found_error",
+                      "model_not_found", "The model \"%V\" does not exist "
+                      "or you do not have access to it", model);
+}
+
+
+static ngx_int_t
+llmgw_route_done(ngx_http_request_t *r, llmgw_ctx_t *ctx, llmgw_route_t *rt,
+    ngx_str_t *model)
+{
+    ctx->route = rt;
+    ctx->provider = rt->provider;
+    ctx->upstream_model = *model;
+    ctx->api_key = llmgw_pick_api_key(rt->provider);
+
+    if (ctx->api_key == NULL && rt->provider->keys.nelts) {
+        return llmgw_fail(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                          "overloaded_error", "no_provider_key",
+                          "Provider \"%V\" has no usable API key",
+                          &rt->provider->name);
+    }
+
+    return NGX_OK;
+}
+
+
+llmgw_api_key_t *
+llmgw_pick_api_key(llmgw_provider_t *p)
+{
+    ngx_int_t         k;
+    ngx_uint_t        i, n;
+    llmgw_wrr_t      *peers[LLMGW_MAX_ROUTES];
+    llmgw_api_key_t  *key, *cand[LLMGW_MAX_ROUTES];
+
+    key = p->keys.elts;
+    n = 0;
+
+    for (i = 0; i < p->keys.nelts && n < LLMGW_MAX_ROUTES; i++) {
+        if (key[i].wrr.weight) {
+            cand[n] = &key[i];
+            peers[n] = &key[i].wrr;
+            n++;
+        }
+    }
+
+    if (n == 0) {
+        return NULL;
+    }
+
+    k = (n == 1) ? 0 : llmgw_wrr_pick(peers, n);
+
+    return cand[k];
+}
+
+
+/* nginx's smooth weighted round robin: over sum(weight) picks each peer
+ * is chosen weight times, evenly spread */
+
+ngx_int_t
+llmgw_wrr_pick(llmgw_wrr_t **peers, ngx_uint_t n)
+{
+    ngx_int_t   total, best;
+    ngx_uint_t  i;
+
+    total = 0;
+    best = -1;
+
+    for (i = 0; i < n; i++) {
+        peers[i]->current += peers[i]->weight;
+        total += peers[i]->weight;
+
+        if (best == -1 || peers[i]->current > peers[best]->current) {
+            best = i;
+        }
+    }
+
+    peers[best]->current -= total;
+
+    return best;
+}
+
+
+ngx_int_t
+llmgw_model_match(ngx_str_t *pattern, ngx_str_t *model)
+{
+    /* both are NUL-terminated: patterns from the configuration, models
+     * decoded into a buffer one byte longer */
+    return fnmatch((char *) pattern->data, (char *) model->data, 0) == 0;
+}
+
+
+ngx_int_t
+llmgw_models_match(ngx_array_t *patterns, ngx_str_t *model)
+{
+    ngx_uint_t   i;
+    ngx_str_t   *pat;
+
+    pat = patterns->elts;
+
+    for (i = 0; i < patterns->nelts; i++) {
+        if (llmgw_model_match(&pat[i], model)) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+llmgw_provider_t *
+llmgw_provider_find(llmgw_main_conf_t *lmcf, u_char *name, size_t len)
+{
+    ngx_uint_t         i;
+    llmgw_provider_t  *p;
+
+    p = lmcf->providers.elts;
+
+    for (i = 0; i < lmcf->providers.nelts; i++) {
+        if (p[i].name.len == len && ngx_strncmp(p[i].name.data, name, len) == 0)
+        {
+            return &p[i];
+        }
+    }
+
+    return NULL;
+}

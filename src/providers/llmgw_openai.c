@@ -1,0 +1,174 @@
+/*
+ * llmgw: the OpenAI-compatible provider family.  The client's format is
+ * theirs, so the body passes through; only the URL and the key differ.
+ */
+
+
+#include "llmgw.h"
+
+
+static ngx_int_t llmgw_openai_build(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_azure_init(ngx_conf_t *cf, llmgw_provider_t *p);
+static ngx_int_t llmgw_azure_build(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static ngx_str_t *llmgw_openai_path(llmgw_ctx_t *ctx);
+
+
+#define llmgw_openai_kind(name, scheme, host, base, usage_option)            \
+    { ngx_string(name), LLMGW_FORMAT_OPENAI, ngx_string(scheme),             \
+      ngx_string(host), ngx_string(base), usage_option, NULL,                \
+      llmgw_openai_build }
+
+static const llmgw_provider_kind_t  llmgw_openai_kinds[] = {
+    llmgw_openai_kind("openai", "https", "api.openai.com", "/v1", 1),
+    llmgw_openai_kind("groq", "https", "api.groq.com", "/openai/v1", 1),
+    llmgw_openai_kind("mistral", "https", "api.mistral.ai", "/v1", 0),
+    llmgw_openai_kind("deepseek", "https", "api.deepseek.com", "", 1),
+    llmgw_openai_kind("cerebras", "https", "api.cerebras.ai", "/v1", 1),
+    llmgw_openai_kind("openrouter", "https", "openrouter.ai", "/api/v1", 1),
+    llmgw_openai_kind("ollama", "http", "", "/v1", 1),
+    llmgw_openai_kind("vllm", "http", "", "/v1", 1),
+    llmgw_openai_kind("openai-compatible", "https", "", "/v1", 1),
+
+    { ngx_string("azure"), LLMGW_FORMAT_OPENAI, ngx_string("https"),
+      ngx_null_string, ngx_string("/openai"), 1, llmgw_azure_init,
+      llmgw_azure_build },
+
+    { ngx_null_string, 0, ngx_null_string, ngx_null_string, ngx_null_string,
+      0, NULL, NULL }
+};
+
+
+const llmgw_provider_kind_t *
+llmgw_provider_kind(ngx_str_t *name)
+{
+    const llmgw_provider_kind_t  *k;
+
+    for (k = llmgw_openai_kinds; k->name.len; k++) {
+        if (k->name.len == name->len
+            && ngx_strncmp(k->name.data, name->data, name->len) == 0)
+        {
+            return k;
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_str_t *
+llmgw_openai_path(llmgw_ctx_t *ctx)
+{
+    static ngx_str_t  chat = ngx_string("/chat/completions");
+    static ngx_str_t  embeddings = ngx_string("/embeddings");
+
+    return ctx->endpoint == LLMGW_EP_EMBEDDINGS ? &embeddings : &chat;
+}
+
+
+static ngx_int_t
+llmgw_openai_build(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    u_char            *p;
+    ngx_str_t         *path, *base, value;
+    llmgw_provider_t  *pr;
+
+    static ngx_str_t   authorization = ngx_string("Authorization");
+
+    pr = ctx->provider;
+    base = &pr->base_path;
+    path = llmgw_openai_path(ctx);
+
+    p = ngx_pnalloc(r->pool, base->len + path->len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->upstream_uri.data = p;
+    p = ngx_cpymem(p, base->data, base->len);
+    p = ngx_cpymem(p, path->data, path->len);
+    ctx->upstream_uri.len = p - ctx->upstream_uri.data;
+
+    if (ctx->api_key == NULL) {
+        return NGX_OK;
+    }
+
+    value.len = sizeof("Bearer ") - 1 + ctx->api_key->secret.len;
+    value.data = ngx_pnalloc(r->pool, value.len);
+    if (value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(value.data, "Bearer ", sizeof("Bearer ") - 1);
+    ngx_memcpy(p, ctx->api_key->secret.data, ctx->api_key->secret.len);
+
+    return llmgw_request_set_header(r, &authorization, &value);
+}
+
+
+static ngx_int_t
+llmgw_azure_init(ngx_conf_t *cf, llmgw_provider_t *p)
+{
+    if (p->api_version.len == 0) {
+        ngx_str_set(&p->api_version, "2024-10-21");
+    }
+
+    return NGX_OK;
+}
+
+
+/* https://{resource}.openai.azure.com/openai/deployments/{deployment}/
+ * chat/completions?api-version=..., key in "api-key" */
+
+static ngx_int_t
+llmgw_azure_build(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    u_char              *p;
+    size_t               len;
+    ngx_str_t           *path, *dep;
+    ngx_uint_t           i, esc;
+    llmgw_provider_t    *pr;
+    llmgw_deployment_t  *d;
+
+    static ngx_str_t     api_key = ngx_string("api-key");
+
+    pr = ctx->provider;
+    path = llmgw_openai_path(ctx);
+    dep = &ctx->upstream_model;
+    d = pr->deployments.elts;
+
+    for (i = 0; i < pr->deployments.nelts; i++) {
+        if (d[i].model.len == dep->len
+            && ngx_strncmp(d[i].model.data, dep->data, dep->len) == 0)
+        {
+            dep = &d[i].deployment;
+            break;
+        }
+    }
+
+    esc = ngx_escape_uri(NULL, dep->data, dep->len, NGX_ESCAPE_URI_COMPONENT);
+
+    len = pr->base_path.len + sizeof("/deployments/") - 1 + dep->len
+          + 2 * esc + path->len + sizeof("?api-version=") - 1
+          + pr->api_version.len;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->upstream_uri.data = p;
+    p = ngx_cpymem(p, pr->base_path.data, pr->base_path.len);
+    p = ngx_cpymem(p, "/deployments/", sizeof("/deployments/") - 1);
+    p = (u_char *) ngx_escape_uri(p, dep->data, dep->len,
+                                  NGX_ESCAPE_URI_COMPONENT);
+    p = ngx_cpymem(p, path->data, path->len);
+    p = ngx_cpymem(p, "?api-version=", sizeof("?api-version=") - 1);
+    p = ngx_cpymem(p, pr->api_version.data, pr->api_version.len);
+    ctx->upstream_uri.len = p - ctx->upstream_uri.data;
+
+    if (ctx->api_key == NULL) {
+        return NGX_OK;
+    }
+
+    return llmgw_request_set_header(r, &api_key, &ctx->api_key->secret);
+}

@@ -1,0 +1,36 @@
+#!/bin/sh
+# `make run`: the demo gateway in the foreground, from conf.d/.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+port=${PORT:-8080}
+mock_port=${MOCK_PORT:-8081}
+prefix=$top/build/run
+nginx=${NGINX:-/usr/sbin/nginx}
+
+rm -rf "$prefix"
+mkdir -p "$prefix/conf" "$prefix/logs" "$prefix/tmp"
+
+for f in demo.json llmgw_proxy.conf mock.conf mock-provider.key \
+         demo.nginx.conf
+do
+    sed -e "s|@PORT@|$port|g" -e "s|@MOCK_PORT@|$mock_port|g" \
+        -e "s|@PREFIX@|$prefix|g" -e "s|@CONF@|$prefix/conf|g" \
+        -e "s|@MODULE@|$top/build/ngx_http_llmgw_module.so|g" \
+        "$top/conf.d/$f" > "$prefix/conf/$f"
+done
+
+mv "$prefix/conf/demo.nginx.conf" "$prefix/conf/nginx.conf"
+
+cat << END
+llmgw demo on http://127.0.0.1:$port/v1 (mock provider on 127.0.0.1:$mock_port)
+
+  curl http://127.0.0.1:$port/v1/chat/completions \\
+    -H 'Authorization: Bearer sk-llmgw-demo' -H 'Content-Type: application/json' \\
+    -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}'
+
+Ctrl-C stops it.
+END
+
+"$nginx" -p "$prefix" -c "$prefix/conf/nginx.conf" -t -q
+exec "$nginx" -p "$prefix" -c "$prefix/conf/nginx.conf" -g 'daemon off;'
