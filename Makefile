@@ -59,3 +59,51 @@ $(ASAN_MODULE): FORCE
 	    "-fPIC $(SAN_FLAGS)"
 
 FORCE:
+
+# --- tests -----------------------------------------------------------------
+
+PROVE      ?= prove
+TEST_FILES ?= t/
+TEST_ENV    = TEST_NGINX_LLMGW_ROOT=$(CURDIR) \
+              TEST_NGINX_SERVROOT=$(CURDIR)/t/servroot
+
+test: deps all test-unit test-nginx
+
+test-unit:
+	$(MAKE) -s -C test
+
+test-nginx: all
+	$(TEST_ENV) TEST_NGINX_BINARY=$(NGINX) \
+	TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(MODULE) \
+	    $(PROVE) $(PROVE_INC) $(TEST_FILES)
+
+# The same suites against a module built with AddressSanitizer and UBSan,
+# loaded into Debian's nginx with the sanitizer runtime preloaded; any
+# report fails.
+test-asan: deps
+	@$(MAKE) -s deps EXTRA_PACKAGES="$(ASAN_PACKAGES)"
+	@$(MAKE) -s $(ASAN_MODULE)
+	rm -rf $(ASAN_BUILD)/reports && mkdir -p $(ASAN_BUILD)/reports
+	$(TEST_ENV) TEST_NGINX_BINARY=$(CURDIR)/tools/nginx-asan \
+	TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(ASAN_MODULE) \
+	LLMGW_SAN_REPORTS=$(CURDIR)/$(ASAN_BUILD)/reports \
+	    $(PROVE) $(PROVE_INC) $(TEST_FILES)
+	@if ls $(ASAN_BUILD)/reports/* >/dev/null 2>&1; then \
+	    cat $(ASAN_BUILD)/reports/*; \
+	    echo "test-asan: sanitizer reports above"; exit 1; \
+	fi
+	@echo "test-asan: no sanitizer report"
+
+fuzz:
+	$(MAKE) -s -C fuzz
+
+fuzz-run:
+	$(MAKE) -s -C fuzz run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),30)
+
+run: deps all
+	@PORT=$(PORT) MOCK_PORT=$(MOCK_PORT) NGINX=$(NGINX) tools/run-demo.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) t/servroot
+	-$(MAKE) -s -C test clean
+	-$(MAKE) -s -C fuzz clean

@@ -56,6 +56,12 @@ llmgw_config_load(ngx_conf_t *cf, llmgw_main_conf_t *lmcf)
 
     root = json_load_file((char *) lmcf->file.data,
                           JSON_REJECT_DUPLICATES, &err);
+    if (root == NULL && err.line < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "llmgw_config \"%V\": %s",
+                           &lmcf->file, err.text);
+        return NGX_CONF_ERROR;
+    }
+
     if (root == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "llmgw_config \"%V\", line %d, column %d: %s",
@@ -470,11 +476,6 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
         return llmgw_conf_error(cx, "must be an object");
     }
 
-    rv = llmgw_conf_unknown(cx, obj, known);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
     vk = ngx_pcalloc(cx->cf->pool, sizeof(llmgw_vkey_t));
     if (vk == NULL) {
         return NGX_CONF_ERROR;
@@ -486,6 +487,11 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
 
     ngx_snprintf((u_char *) cx->where, sizeof(cx->where) - 1,
                  "virtual key \"%V\"%Z", &vk->id);
+
+    rv = llmgw_conf_unknown(cx, obj, known);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
 
     if (llmgw_conf_str(cx, obj, "name", &vk->name, 0) != NGX_CONF_OK
         || llmgw_conf_str(cx, obj, "key_sha256", &hex, 1) != NGX_CONF_OK)

@@ -89,6 +89,19 @@ llmgw_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
+    if (r->headers_out.status >= NGX_HTTP_BAD_REQUEST
+        && !llmgw_is_type(r, "application/json",
+                          sizeof("application/json") - 1))
+    {
+        /* a proxy in front of the provider answered with a page */
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "llmgw: provider \"%V\" answered %ui without JSON",
+                      &ctx->provider->name, r->headers_out.status);
+
+        llmgw_error_for_status(ctx, r->headers_out.status);
+        return llmgw_error_page(r, ctx);
+    }
+
     if (llmgw_is_type(r, "text/event-stream",
                       sizeof("text/event-stream") - 1))
     {

@@ -1,0 +1,153 @@
+# `nginx -t` refuses a bad governance file and says where the fault is.
+
+use lib 't/inc';
+use LlmgwTest;
+use Test::Nginx::Socket 'no_plan';
+
+our $http = <<'_EOC_';
+    llmgw_config ../html/llmgw.json;
+    upstream mock {
+        server 127.0.0.1:$TEST_NGINX_SERVER_PORT;
+    }
+_EOC_
+
+our $key = digest('sk-test-alpha');
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a JSON syntax error names the line and column
+--- http_config eval: $::http
+--- config
+--- user_files
+>>> llmgw.json
+{
+  "providers": {
+    "mock": {"kind": "openai" "upstream": "mock"}
+  }
+}
+--- must_die
+--- error_log eval
+qr/llmgw_config "[^"]*llmgw\.json", line 3, column 40: /
+
+
+
+=== TEST 2: an unknown provider kind
+--- http_config eval: $::http
+--- config
+--- user_files
+>>> llmgw.json
+{"providers": {"mock": {"kind": "telepathy", "upstream": "mock"}}}
+--- must_die
+--- error_log
+provider "mock": unknown "kind": "telepathy"
+
+
+
+=== TEST 3: an upstream block that does not exist
+--- http_config eval: $::http
+--- config
+--- user_files
+>>> llmgw.json
+{"providers": {"mock": {"kind": "openai", "upstream": "nowhere"}}}
+--- must_die
+--- error_log
+provider "mock": "upstream": no upstream block "nowhere" in the http block
+
+
+
+=== TEST 4: a key written inline is refused
+--- http_config eval: $::http
+--- config
+--- user_files
+>>> llmgw.json
+{"providers": {"mock": {"kind": "openai", "upstream": "mock", "keys": [{"id": "k", "value": "sk-live-abc"}]}}}
+--- must_die
+--- error_log
+provider "mock": a key "value" must be "env.NAME" or "file:PATH", never the key itself
+
+
+
+=== TEST 5: a key from an unset environment variable
+--- http_config eval: $::http
+--- config
+--- user_files
+>>> llmgw.json
+{"providers": {"mock": {"kind": "openai", "upstream": "mock", "keys": [{"id": "k", "value": "env.LLMGW_SURELY_UNSET"}]}}}
+--- must_die
+--- error_log
+provider "mock": environment variable "LLMGW_SURELY_UNSET" is not set
+
+
+
+=== TEST 6: a virtual key without a valid digest
+--- http_config eval: $::http
+--- config
+--- user_files
+>>> llmgw.json
+{"providers": {"mock": {"kind": "openai", "upstream": "mock"}},
+ "virtual_keys": [{"id": "team-a", "key_sha256": "sk-test-alpha", "providers": ["mock"]}]}
+--- must_die
+--- error_log
+virtual key "team-a": "key_sha256" must be 64 hex digits: the SHA-256 of the key
+
+
+
+=== TEST 7: a virtual key naming an unknown provider
+--- http_config eval: $::http
+--- config
+--- user_files eval
+">>> llmgw.json\n" . qq{{"providers": {"mock": {"kind": "openai", "upstream": "mock"}},
+ "virtual_keys": [{"id": "team-a", "key_sha256": "$::key", "providers": ["mock", "ghost"]}]}}
+--- must_die
+--- error_log
+virtual key "team-a": "providers"[1]: unknown provider "ghost"
+
+
+
+=== TEST 8: two virtual keys with one digest
+--- http_config eval: $::http
+--- config
+--- user_files eval
+">>> llmgw.json\n" . qq{{"providers": {"mock": {"kind": "openai", "upstream": "mock"}},
+ "virtual_keys": [{"id": "a", "key_sha256": "$::key", "providers": ["mock"]},
+                  {"id": "b", "key_sha256": "$::key", "providers": ["mock"]}]}}
+--- must_die
+--- error_log
+virtual key "b": "key_sha256" is the digest of another virtual key
+
+
+
+=== TEST 9: an unknown field is a typo, not ignored
+--- http_config eval: $::http
+--- config
+--- user_files eval
+">>> llmgw.json\n" . qq{{"providers": {"mock": {"kind": "openai", "upstream": "mock"}},
+ "virtual_keys": [{"id": "a", "key_sha256": "$::key", "providers": ["mock"], "expires": "2030-01-01T00:00:00Z"}]}}
+--- must_die
+--- error_log
+virtual key "a": unknown field "expires"
+
+
+
+=== TEST 10: a bad expiry date
+--- http_config eval: $::http
+--- config
+--- user_files eval
+">>> llmgw.json\n" . qq{{"providers": {"mock": {"kind": "openai", "upstream": "mock"}},
+ "virtual_keys": [{"id": "a", "key_sha256": "$::key", "providers": ["mock"], "expires_at": "next tuesday"}]}}
+--- must_die
+--- error_log
+virtual key "a": "expires_at" must be UTC "YYYY-MM-DDThh:mm:ssZ" or a Unix time
+
+
+
+=== TEST 11: a missing file
+--- http_config
+    llmgw_config ../html/nothing-here.json;
+--- config
+--- must_die
+--- error_log eval
+qr/llmgw_config "[^"]*nothing-here\.json": unable to open/

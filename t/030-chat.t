@@ -1,0 +1,168 @@
+# Chat completions through an OpenAI-compatible provider: whole responses
+# and streams, model aliases and pins, and the usage read from each.
+
+use lib 't/inc';
+use LlmgwTest;
+use Test::Nginx::Socket 'no_plan';
+
+our $stream = ::fixture('openai-tools.sse');
+our $logprobs = ::fixture('openai-logprobs.sse');
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a whole response passes through unchanged; usage read
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- user_files eval
+">>> llmgw.json\n" . ::governance()
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code: 200
+--- response_headers
+Content-Type: application/json
+Content-Length: 440
+--- response_body chomp
+{"id":"chatcmpl-1","object":"chat.completion","created":1732406400,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Hi there!","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":13,"completion_tokens":7,"total_tokens":20,"prompt_tokens_details":{"cached_tokens":4,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},"system_fingerprint":"fp_1"}
+--- error_log
+usage: key=alpha provider=mock model=gpt-4o-mini pkey=alpha-1 prompt=13 completion=7 total=20 cached=4
+
+
+
+=== TEST 2: the body reaches the provider byte for byte when nothing changes
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- user_files eval
+">>> llmgw.json\n" . ::governance()
+--- request
+POST /v1/chat/completions
+{ "model" : "echo-1",	"messages":[{"role":"user","content":"caf\u00e9 \"quoted\""}], "temperature": 0.2 }
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code: 200
+--- response_body chomp
+{"uri":"/echo/v1/chat/completions","host":"echo.test","auth":"authorization=Bearer sk-prov-alpha-0123456789 x-api-key= x-goog-api-key= x-llmgw-key= api-key= accept-encoding=","length":"105","body":{ "model" : "echo-1",	"messages":[{"role":"user","content":"caf\u00e9 \"quoted\""}], "temperature": 0.2 }}
+
+
+
+=== TEST 3: provider/model pins the provider; the provider gets the bare model
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- user_files eval
+">>> llmgw.json\n" . ::governance()
+--- request
+POST /v1/chat/completions
+{"messages":[{"role":"user","content":"Hi"}],"model":"echo/echo-2","n":1}
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code: 200
+--- response_body_like chomp
+"length":"68","body":\{"messages":\[\{"role":"user","content":"Hi"\}\],"model":"echo-2","n":1\}\}$
+--- error_log
+usage: key=alpha provider=echo model=echo-2 pkey=echo-1
+
+
+
+=== TEST 4: an alias resolves to its target
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- user_files eval
+">>> llmgw.json\n" . ::governance()
+--- request
+POST /v1/chat/completions
+{"model":"echo-alias","messages":[{"role":"user","content":"Hi"}]}
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code: 200
+--- response_body_like chomp
+"body":\{"model":"echo-1","messages"
+--- error_log
+usage: key=alpha provider=echo model=echo-1
+
+
+
+=== TEST 5: a stream asks the provider for usage on the client's behalf
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- user_files eval
+">>> llmgw.json\n" . ::governance()
+--- request
+POST /v1/chat/completions
+{"model":"echo-1","stream":true,"messages":[{"role":"user","content":"Hi"}]}
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code: 200
+--- response_body_like chomp
+"body":\{"model":"echo-1","stream":true,"messages":\[\{"role":"user","content":"Hi"\}\],"stream_options":\{"include_usage":true\}\}\}$
+
+
+
+=== TEST 6: stream_options without include_usage, with it false, null, empty
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- user_files eval
+">>> llmgw.json\n" . ::governance()
+--- request eval
+[
+"POST /v1/chat/completions\n" . '{"model":"echo-1","stream":true,"stream_options":{"x":1},"messages":[{"role":"user","content":"Hi"}]}',
+"POST /v1/chat/completions\n" . '{"model":"echo-1","stream":true,"stream_options":{"include_usage":false},"messages":[{"role":"user","content":"Hi"}]}',
+"POST /v1/chat/completions\n" . '{"model":"echo-1","stream":true,"stream_options":null,"messages":[{"role":"user","content":"Hi"}]}',
+"POST /v1/chat/completions\n" . '{"model":"echo-1","stream":true,"stream_options":{ },"messages":[{"role":"user","content":"Hi"}]}',
+"POST /v1/chat/completions\n" . '{"model":"echo-1","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Hi"}]}',
+"POST /v1/chat/completions\n" . '{"model":"echo-1","stream":false,"messages":[{"role":"user","content":"Hi"}]}',
+]
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- response_body_like eval
+[
+qr/"body":\{"model":"echo-1","stream":true,"stream_options":\{"include_usage":true,"x":1\},"messages"/,
+qr/"body":\{"model":"echo-1","stream":true,"stream_options":\{"include_usage":true\},"messages"/,
+qr/"body":\{"model":"echo-1","stream":true,"stream_options":\{"include_usage":true\},"messages"/,
+qr/"body":\{"model":"echo-1","stream":true,"stream_options":\{"include_usage":true\},"messages"/,
+qr/"body":\{"model":"echo-1","stream":true,"stream_options":\{"include_usage":true\},"messages"/,
+qr/"body":\{"model":"echo-1","stream":false,"messages":\[\{"role":"user","content":"Hi"\}\]\}\}$/,
+]
+
+
+
+=== TEST 7: a recorded stream in pieces of 1, 2, 3, 5, 7, 11, 64 and 4096 bytes: the usage chunk the client did not ask for is dropped
+--- http_config eval: $::http_config
+--- config eval: $::config . $::sse_config
+--- user_files eval
+[[ "llmgw.json" => ::governance() ], [ "stream.sse" => $::stream ]]
+--- request eval
+[ map { "POST /v1/chat/completions\n" . qq{{"model":"split$_/split-model","stream":true,"messages":[{"role":"user","content":"weather?"}]}} } @::split_sizes ]
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code eval
+[ map { 200 } @::split_sizes ]
+--- response_headers eval
+[ map { "Content-Type: text/event-stream" } @::split_sizes ]
+--- response_body eval
+[ map { ::without_usage_chunk($::stream) } @::split_sizes ]
+--- grep_error_log eval: qr/usage: key=alpha provider=split\d+ model=split-model pkey=- prompt=\d+ completion=\d+ total=\d+/
+--- grep_error_log_out eval
+qr/^usage: key=alpha provider=split\d+ model=split-model pkey=- prompt=44 completion=16 total=60\n$/
+
+
+
+=== TEST 8: the client asked for usage: the stream is untouched, in any split
+--- http_config eval: $::http_config
+--- config eval: $::config . $::sse_config
+--- user_files eval
+[[ "llmgw.json" => ::governance() ], [ "stream.sse" => $::logprobs ]]
+--- request eval
+[ map { "POST /v1/chat/completions\n" . qq{{"model":"split$_/split-model","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Say hi"}]}} } (1, 3, 7, 4096) ]
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- response_body eval
+[ map { $::logprobs } (1, 3, 7, 4096) ]
+--- grep_error_log eval: qr/prompt=\d+ completion=\d+ total=\d+/
+--- grep_error_log_out
+prompt=9 completion=2 total=11
+

@@ -1,0 +1,194 @@
+package LlmgwTest;
+
+# Shared pieces of the llmgw suites: the mock providers (plain nginx
+# locations shaped like OpenAI's API) and a governance file.  Blocks use
+# them as `--- http_config eval: $::http_config` and so on.
+
+use strict;
+use warnings;
+use Digest::SHA qw(sha256_hex);
+
+our $provider_key = 'sk-prov-alpha-0123456789';
+our $provider_key2 = 'sk-prov-beta-9876543210';
+
+$ENV{TEST_LLMGW_PROVIDER_KEY} = $provider_key;
+$ENV{TEST_LLMGW_PROVIDER_KEY2} = $provider_key2;
+
+my $root = $ENV{TEST_NGINX_LLMGW_ROOT} || do {
+    require Cwd;
+    require File::Basename;
+    Cwd::abs_path(File::Basename::dirname(__FILE__) . '/../..');
+};
+$ENV{TEST_NGINX_LLMGW_ROOT} = $root;
+
+our @split_sizes = (1, 2, 3, 5, 7, 11, 64, 4096);
+
+sub digest { sha256_hex($_[0]) }
+
+# the governance file most blocks use
+sub governance {
+    my %extra = @_;
+    my $alpha = digest('sk-test-alpha');
+    my $beta = digest('sk-test-beta');
+    my $off = digest('sk-test-disabled');
+    my $old = digest('sk-test-expired');
+    my $emb = digest('sk-test-embed');
+    my $sse_providers = join ",\n    ", map {
+        qq{"split$_": {"kind": "openai", "upstream": "mock", "scheme": "http", "base_path": "/sse/split-$_", "models": ["split-model"]}}
+    } @split_sizes;
+    my $sse_names = join ", ", map { qq{"split$_"} } @split_sizes;
+    my $keys = $extra{keys}
+        || qq{[{"id": "alpha-1", "value": "env.TEST_LLMGW_PROVIDER_KEY"}]};
+
+    return <<"JSON";
+{
+  "providers": {
+    "mock": {
+      "kind": "openai", "upstream": "mock", "scheme": "http",
+      "host": "mock.test", "base_path": "/mock/v1",
+      "keys": $keys,
+      "models": ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small"]
+    },
+    "echo": {
+      "kind": "openai", "upstream": "mock", "scheme": "http",
+      "host": "echo.test", "base_path": "/echo/v1",
+      "keys": [{"id": "echo-1", "value": "env.TEST_LLMGW_PROVIDER_KEY"}],
+      "models": ["echo-*"]
+    },
+    $sse_providers
+  },
+  "virtual_keys": [
+    {"id": "alpha", "name": "Alpha team", "key_sha256": "$alpha",
+     "providers": ["mock", "echo", $sse_names]},
+    {"id": "beta", "key_sha256": "$beta",
+     "providers": [{"provider": "mock", "models": ["gpt-4o-mini"]}]},
+    {"id": "off", "key_sha256": "$off", "enabled": false,
+     "providers": ["mock"]},
+    {"id": "old", "key_sha256": "$old", "expires_at": "2020-01-01T00:00:00Z",
+     "providers": ["mock"]},
+    {"id": "embed", "key_sha256": "$emb",
+     "providers": [{"provider": "mock", "models": ["text-embedding-*"]}]}
+  ],
+  "aliases": {"fast": "mock/gpt-4o-mini", "echo-alias": "echo/echo-1"}
+}
+JSON
+}
+
+# http{} level: the module's settings and the mock's upstream block
+our $http_config = <<'_EOC_';
+    llmgw_config ../html/llmgw.json;
+    llmgw_zone llmgw 1m;
+
+    upstream mock {
+        server 127.0.0.1:$TEST_NGINX_SERVER_PORT;
+    }
+
+    log_format llmgw_usage 'usage: key=$llmgw_virtual_key '
+                           'provider=$llmgw_provider model=$llmgw_model '
+                           'pkey=$llmgw_provider_key '
+                           'prompt=$llmgw_prompt_tokens '
+                           'completion=$llmgw_completion_tokens '
+                           'total=$llmgw_total_tokens '
+                           'cached=$llmgw_cached_tokens';
+_EOC_
+
+# server{} level: the gateway location and the mock provider
+our $config = <<'_EOC_';
+    location /v1/ {
+        llmgw on;
+        include $TEST_NGINX_LLMGW_ROOT/conf.d/llmgw_proxy.conf;
+        access_log logs/error.log llmgw_usage;
+    }
+
+    # a provider that answers only with the provider key
+    location = /mock/v1/chat/completions {
+        default_type application/json;
+        if ($http_authorization !~ "^Bearer sk-prov-") {
+            return 401 '{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}';
+        }
+        return 200 '{"id":"chatcmpl-1","object":"chat.completion","created":1732406400,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Hi there!","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":13,"completion_tokens":7,"total_tokens":20,"prompt_tokens_details":{"cached_tokens":4,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},"system_fingerprint":"fp_1"}';
+    }
+
+    location = /mock/v1/embeddings {
+        default_type application/json;
+        if ($http_authorization !~ "^Bearer sk-prov-") {
+            return 401 '{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}';
+        }
+        return 200 '{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.0023,-0.0093,0.0158]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":8,"total_tokens":8}}';
+    }
+
+    # a provider that answers with what it received
+    location /echo/ {
+        rewrite ^ /_echo break;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT;
+        proxy_set_header X-Echo-Uri $request_uri;
+        proxy_set_header X-Echo-Host $http_host;
+        proxy_set_header X-Echo-Auth "authorization=$http_authorization x-api-key=$http_x_api_key x-goog-api-key=$http_x_goog_api_key x-llmgw-key=$http_x_llmgw_key api-key=$http_api_key accept-encoding=$http_accept_encoding";
+        proxy_set_header X-Echo-Length $http_content_length;
+        proxy_set_header X-Echo-Body $request_body;
+    }
+
+    location = /_echo {
+        default_type application/json;
+        return 200 '{"uri":"$http_x_echo_uri","host":"$http_x_echo_host","auth":"$http_x_echo_auth","length":"$http_x_echo_length","body":$http_x_echo_body}';
+    }
+_EOC_
+
+# A stream provider that delivers html/stream.sse in pieces of N bytes: the
+# slice module fetches it N bytes at a time, and sub_filter drops the
+# length so each piece goes out as one HTTP chunk, which nginx's proxy
+# hands to the gateway's filters as one buffer.  Provider splitN, for N in
+# @split_sizes.
+our $sse_config = '';
+for my $n (@split_sizes) {
+    $sse_config .= <<"_EOC_";
+    location = /sse/split-$n/chat/completions {
+        slice $n;
+        proxy_method GET;
+        proxy_pass_request_body off;
+        proxy_set_header Content-Length "";
+        proxy_set_header Range \$slice_range;
+        proxy_pass http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/stream.sse;
+        sub_filter_types text/event-stream;
+        sub_filter LLMGW_NEVER_MATCHES x;
+        sub_filter_once off;
+    }
+_EOC_
+}
+$sse_config .= <<'_EOC_';
+    location = /stream.sse {
+        types { }
+        default_type text/event-stream;
+    }
+_EOC_
+
+sub fixture {
+    my $name = shift;
+    my $root = $ENV{TEST_NGINX_LLMGW_ROOT};
+    open my $fh, '<', "$root/t/fixtures/$name" or die "$name: $!";
+    local $/;
+    return scalar <$fh>;
+}
+
+# the stream as the client sees it when it did not ask for usage
+sub without_usage_chunk {
+    my $s = shift;
+    $s =~ s/data: \{[^\n]*"choices":\[\],"usage":[^\n]*\n\n//;
+    return $s;
+}
+
+sub import {
+    no strict 'refs';
+    *{"main::http_config"} = \$http_config;
+    *{"main::config"} = \$config;
+    *{"main::governance"} = \&governance;
+    *{"main::digest"} = \&digest;
+    *{"main::provider_key"} = \$provider_key;
+    *{"main::provider_key2"} = \$provider_key2;
+    *{"main::sse_config"} = \$sse_config;
+    *{"main::split_sizes"} = \@split_sizes;
+    *{"main::fixture"} = \&fixture;
+    *{"main::without_usage_chunk"} = \&without_usage_chunk;
+}
+
+1;
