@@ -103,7 +103,8 @@ int llmgw_json_string_eq(const llmgw_json_span_t *span, const char *s,
 int llmgw_json_uint(const llmgw_json_span_t *span, int64_t *value);
 
 /* Length of s[0..n) once escaped as a JSON string body (no quotes), and the
- * escaping itself; returns the end of what was written. */
+ * escaping itself; returns the end of what was written.  Each byte of
+ * ill-formed UTF-8 becomes \ufffd, so the result is always valid JSON. */
 size_t llmgw_json_escape_len(const unsigned char *s, size_t n);
 unsigned char *llmgw_json_escape(unsigned char *dst, const unsigned char *s,
     size_t n);

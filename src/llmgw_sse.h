@@ -22,7 +22,7 @@ typedef int (*llmgw_sse_event_pt)(void *data, const unsigned char *raw,
 
 typedef enum {
     LLMGW_SSE_OK = 0,
-    LLMGW_SSE_TOO_LONG,     /* an unfinished event exceeded max_event */
+    LLMGW_SSE_TOO_LONG,     /* an event, finished or not, exceeded max_event */
     LLMGW_SSE_NOMEM,
     LLMGW_SSE_ABORT         /* the event callback returned nonzero */
 } llmgw_sse_rc_e;
@@ -42,15 +42,21 @@ typedef struct {
 } llmgw_sse_t;
 
 
+/* Resets the hold buffer and state; alloc, event and max_event are the
+ * caller's to set, before or after. */
 void llmgw_sse_init(llmgw_sse_t *sse);
 
 /* Splits at blank lines: "\n\n", "\r\n\r\n", "\r\r" and mixes of them
- * (WHATWG: a line ends at CRLF, LF or CR; an empty line ends the event). */
+ * (WHATWG: a line ends at CRLF, LF or CR; an empty line ends the event).
+ * An event longer than max_event fails even when it lies in one piece, so
+ * the outcome never depends on the split.  An event whose blank line ends
+ * with CR is handed out only at the next byte, which may be its LF.  After
+ * an error the splitter must not be fed again. */
 llmgw_sse_rc_e llmgw_sse_feed(llmgw_sse_t *sse, const unsigned char *p,
     size_t n);
 
 /* At the end of the stream: the held bytes of an event that never got its
- * blank line (0 if none). */
+ * blank line, or whose blank line was a final CR (0 if none). */
 size_t llmgw_sse_pending(const llmgw_sse_t *sse,
     const unsigned char **raw);
 

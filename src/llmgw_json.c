@@ -1,0 +1,1666 @@
+/*
+ * llmgw: JSON validation and top-level member capture, without allocation.
+ */
+
+#include <string.h>
+
+#include "llmgw_json.h"
+
+
+#define LLMGW_JSON_STACK_WORDS  (LLMGW_JSON_DEPTH_LIMIT / 64 + 1)
+
+#define LLMGW_JSON_ONES   0x0101010101010101ULL
+#define LLMGW_JSON_HIGHS  0x8080808080808080ULL
+
+
+typedef enum {
+    LLMGW_JSON_S_VALUE = 0,
+    LLMGW_JSON_S_AFTER,
+    LLMGW_JSON_S_NAME
+} llmgw_json_state_e;
+
+
+typedef struct {
+    const unsigned char  *start;
+    const unsigned char  *end;
+    const unsigned char  *err;
+    llmgw_json_field_t   *fields;
+    size_t                nfields;
+    llmgw_json_scan_t    *scan;
+    llmgw_json_span_t    *pending;
+    llmgw_json_rc_e       rc;
+    unsigned              max_depth;
+    unsigned              depth;
+    uint64_t              objects[LLMGW_JSON_STACK_WORDS];
+} llmgw_json_ctx_t;
+
+
+static const unsigned char *llmgw_json_ws(const unsigned char *p,
+    const unsigned char *end);
+static const unsigned char *llmgw_json_plain(const unsigned char *p,
+    const unsigned char *end);
+static size_t llmgw_json_utf8(const unsigned char *p,
+    const unsigned char *end, size_t *bad);
+static int llmgw_json_hex4(const unsigned char *p, const unsigned char *end);
+static const unsigned char *llmgw_json_string(llmgw_json_ctx_t *ctx,
+    const unsigned char *p);
+static const unsigned char *llmgw_json_escape_seq(llmgw_json_ctx_t *ctx,
+    const unsigned char *p);
+static const unsigned char *llmgw_json_number(llmgw_json_ctx_t *ctx,
+    const unsigned char *p);
+static const unsigned char *llmgw_json_literal(llmgw_json_ctx_t *ctx,
+    const unsigned char *p);
+static const unsigned char *llmgw_json_value(llmgw_json_ctx_t *ctx,
+    const unsigned char *p, llmgw_json_state_e *state);
+static const unsigned char *llmgw_json_after(llmgw_json_ctx_t *ctx,
+    const unsigned char *p, llmgw_json_state_e *state);
+static llmgw_json_rc_e llmgw_json_member(llmgw_json_field_t *fields,
+    size_t nfields, const unsigned char *name, const unsigned char *name_end,
+    size_t name_off, llmgw_json_span_t **pending);
+static llmgw_json_rc_e llmgw_json_parse(llmgw_json_ctx_t *ctx);
+static void llmgw_json_clear(llmgw_json_field_t *fields, size_t nfields);
+static llmgw_json_type_e llmgw_json_type(unsigned char c);
+static const unsigned char *llmgw_json_skip_string(const unsigned char *p,
+    const unsigned char *end);
+static const unsigned char *llmgw_json_skip(const unsigned char *p,
+    const unsigned char *end);
+static const unsigned char *llmgw_json_unescape(const unsigned char *p,
+    const unsigned char *end, unsigned char *out, size_t *n);
+static size_t llmgw_json_utf8_put(unsigned char *out, uint32_t cp);
+static int llmgw_json_body_eq(const unsigned char *p,
+    const unsigned char *end, const char *s, size_t n);
+
+
+/* bytes that may stand for themselves inside a string, below 0x80 */
+static const unsigned char  llmgw_json_plain_char[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /*  !"#$%&'()*+,-./ */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,     /* PQRSTUVWXYZ[\]^_ */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    /* 0x80 and above: 0 */
+};
+
+
+/* hex digit values, -1 for the rest */
+static const signed char  llmgw_json_hex[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+     0,  1,  2,  3,  4,  5,  6,  7,  8,  9, -1, -1, -1, -1, -1, -1,
+    -1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1
+};
+
+
+static const unsigned char *
+llmgw_json_ws(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
+        p++;
+    }
+
+    return p;
+}
+
+
+/* skips bytes that are neither '"', '\\', a control character nor >= 0x80 */
+
+static const unsigned char *
+llmgw_json_plain(const unsigned char *p, const unsigned char *end)
+{
+    uint64_t  w, t;
+
+    while (end - p >= 8) {
+        memcpy(&w, p, 8);
+
+        /*
+         * A byte gets its high bit set in t if it is '"' or '\\' (the
+         * subtraction hits zero), below 0x20 (it wraps), or >= 0x80; a
+         * borrow only ever spills above a byte that matched already.
+         */
+        t = ((w ^ (LLMGW_JSON_ONES * '"')) - LLMGW_JSON_ONES)
+            | ((w ^ (LLMGW_JSON_ONES * '\\')) - LLMGW_JSON_ONES)
+            | (w - LLMGW_JSON_ONES * 0x20)
+            | w;
+
+        if (t & LLMGW_JSON_HIGHS) {
+            break;
+        }
+
+        p += 8;
+    }
+
+    while (p < end && llmgw_json_plain_char[*p]) {
+        p++;
+    }
+
+    return p;
+}
+
+
+/*
+ * The length of the well-formed UTF-8 sequence at p (RFC 3629: no
+ * overlongs, no surrogates, nothing above U+10FFFF), or 0 with *bad set to
+ * the index of the first byte that breaks it.
+ */
+
+static size_t
+llmgw_json_utf8(const unsigned char *p, const unsigned char *end, size_t *bad)
+{
+    size_t         i, n;
+    unsigned char  c, lo, hi;
+
+    c = p[0];
+
+    if (c < 0x80) {
+        return 1;
+    }
+
+    lo = 0x80;
+    hi = 0xbf;
+
+    if (c < 0xc2) {
+        *bad = 0;
+        return 0;
+
+    } else if (c < 0xe0) {
+        n = 2;
+
+    } else if (c < 0xf0) {
+        n = 3;
+        if (c == 0xe0) {
+            lo = 0xa0;
+        } else if (c == 0xed) {
+            hi = 0x9f;
+        }
+
+    } else if (c < 0xf5) {
+        n = 4;
+        if (c == 0xf0) {
+            lo = 0x90;
+        } else if (c == 0xf4) {
+            hi = 0x8f;
+        }
+
+    } else {
+        *bad = 0;
+        return 0;
+    }
+
+    for (i = 1; i < n; i++) {
+        if ((size_t) (end - p) <= i || p[i] < lo || p[i] > hi) {
+            *bad = i;
+            return 0;
+        }
+
+        lo = 0x80;
+        hi = 0xbf;
+    }
+
+    return n;
+}
+
+
+static int
+llmgw_json_hex4(const unsigned char *p, const unsigned char *end)
+{
+    int  a, b, c, d;
+
+    if (end - p < 4) {
+        return -1;
+    }
+
+    a = llmgw_json_hex[p[0]];
+    b = llmgw_json_hex[p[1]];
+    c = llmgw_json_hex[p[2]];
+    d = llmgw_json_hex[p[3]];
+
+    if ((a | b | c | d) < 0) {
+        return -1;
+    }
+
+    return (a << 12) | (b << 8) | (c << 4) | d;
+}
+
+
+/* p is past the opening quote; returns past the closing quote */
+
+static const unsigned char *
+llmgw_json_string(llmgw_json_ctx_t *ctx, const unsigned char *p)
+{
+    size_t                n, bad;
+    const unsigned char  *end;
+
+    end = ctx->end;
+
+    for ( ;; ) {
+        p = llmgw_json_plain(p, end);
+
+        if (p == end) {
+            ctx->err = end;
+            return NULL;
+        }
+
+        if (*p == '"') {
+            return p + 1;
+        }
+
+        if (*p == '\\') {
+            p = llmgw_json_escape_seq(ctx, p);
+            if (p == NULL) {
+                return NULL;
+            }
+
+            continue;
+        }
+
+        if (*p < 0x20) {
+            ctx->err = p;
+            return NULL;
+        }
+
+        do {
+            n = llmgw_json_utf8(p, end, &bad);
+            if (n == 0) {
+                ctx->err = p + bad;
+                return NULL;
+            }
+
+            p += n;
+
+        } while (p < end && *p >= 0x80);
+    }
+}
+
+
+/* p is at the backslash; a lone or reversed surrogate fails at its '\\' */
+
+static const unsigned char *
+llmgw_json_escape_seq(llmgw_json_ctx_t *ctx, const unsigned char *p)
+{
+    int                   cp, lo;
+    const unsigned char  *end, *q;
+
+    end = ctx->end;
+    q = p + 1;
+
+    if (q == end) {
+        ctx->err = end;
+        return NULL;
+    }
+
+    switch (*q) {
+
+    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r':
+    case 't':
+        return q + 1;
+
+    case 'u':
+        break;
+
+    default:
+        ctx->err = q;
+        return NULL;
+    }
+
+    cp = llmgw_json_hex4(q + 1, end);
+    if (cp < 0) {
+        ctx->err = q + 1;
+        return NULL;
+    }
+
+    q += 5;
+
+    if (cp < 0xd800 || cp > 0xdfff) {
+        return q;
+    }
+
+    if (cp >= 0xdc00) {
+        ctx->err = p;
+        return NULL;
+    }
+
+    if (end - q < 2 || q[0] != '\\' || q[1] != 'u') {
+        ctx->err = p;
+        return NULL;
+    }
+
+    lo = llmgw_json_hex4(q + 2, end);
+    if (lo < 0xdc00 || lo > 0xdfff) {
+        ctx->err = p;
+        return NULL;
+    }
+
+    return q + 6;
+}
+
+
+static const unsigned char *
+llmgw_json_number(llmgw_json_ctx_t *ctx, const unsigned char *p)
+{
+    const unsigned char  *end;
+
+    end = ctx->end;
+
+    if (*p == '-') {
+        p++;
+    }
+
+    if (p == end || *p < '0' || *p > '9') {
+        ctx->err = p;
+        return NULL;
+    }
+
+    if (*p++ != '0') {
+        while (p < end && *p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+
+    if (p < end && *p == '.') {
+        p++;
+
+        if (p == end || *p < '0' || *p > '9') {
+            ctx->err = p;
+            return NULL;
+        }
+
+        while (p < end && *p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+
+        if (p < end && (*p == '+' || *p == '-')) {
+            p++;
+        }
+
+        if (p == end || *p < '0' || *p > '9') {
+            ctx->err = p;
+            return NULL;
+        }
+
+        while (p < end && *p >= '0' && *p <= '9') {
+            p++;
+        }
+    }
+
+    return p;
+}
+
+
+static const unsigned char *
+llmgw_json_literal(llmgw_json_ctx_t *ctx, const unsigned char *p)
+{
+    size_t                i, n;
+    const char           *lit;
+    const unsigned char  *end;
+
+    end = ctx->end;
+
+    switch (*p) {
+    case 't':
+        lit = "true";
+        n = 4;
+        break;
+    case 'f':
+        lit = "false";
+        n = 5;
+        break;
+    default:
+        lit = "null";
+        n = 4;
+        break;
+    }
+
+    for (i = 1; i < n; i++) {
+        if (p + i == end || p[i] != (unsigned char) lit[i]) {
+            ctx->err = p + i;
+            return NULL;
+        }
+    }
+
+    return p + n;
+}
+
+
+static const unsigned char *
+llmgw_json_value(llmgw_json_ctx_t *ctx, const unsigned char *p,
+    llmgw_json_state_e *state)
+{
+    unsigned char  c;
+
+    if (p == ctx->end) {
+        ctx->err = p;
+        return NULL;
+    }
+
+    if (ctx->depth == 1 && ctx->pending) {
+        ctx->pending->start = p;
+    }
+
+    c = *p;
+
+    switch (c) {
+
+    case '{':
+    case '[':
+        if (ctx->depth >= ctx->max_depth) {
+            ctx->err = p;
+            ctx->rc = LLMGW_JSON_ERR_DEPTH;
+            return NULL;
+        }
+
+        ctx->depth++;
+
+        if (c == '{') {
+            ctx->objects[ctx->depth / 64] |= 1ULL << (ctx->depth % 64);
+        } else {
+            ctx->objects[ctx->depth / 64] &= ~(1ULL << (ctx->depth % 64));
+        }
+
+        if (ctx->depth == 1 && c == '{') {
+            ctx->scan->open_off = (size_t) (p - ctx->start);
+        }
+
+        p = llmgw_json_ws(p + 1, ctx->end);
+
+        if (p < ctx->end && *p == (c == '{' ? '}' : ']')) {
+            *state = LLMGW_JSON_S_AFTER;
+            ctx->depth--;
+
+            if (ctx->depth == 0) {
+                ctx->scan->close_off = (size_t) (p - ctx->start);
+            }
+
+            return p + 1;
+        }
+
+        *state = (c == '{') ? LLMGW_JSON_S_NAME : LLMGW_JSON_S_VALUE;
+        return p;
+
+    case '"':
+        *state = LLMGW_JSON_S_AFTER;
+        return llmgw_json_string(ctx, p + 1);
+
+    case '-': case '0': case '1': case '2': case '3': case '4': case '5':
+    case '6': case '7': case '8': case '9':
+        *state = LLMGW_JSON_S_AFTER;
+        return llmgw_json_number(ctx, p);
+
+    case 't': case 'f': case 'n':
+        *state = LLMGW_JSON_S_AFTER;
+        return llmgw_json_literal(ctx, p);
+
+    default:
+        ctx->err = p;
+        return NULL;
+    }
+}
+
+
+/* a value just ended at p */
+
+static const unsigned char *
+llmgw_json_after(llmgw_json_ctx_t *ctx, const unsigned char *p,
+    llmgw_json_state_e *state)
+{
+    int                 object;
+    llmgw_json_span_t  *v;
+
+    if (ctx->depth == 1 && ctx->pending) {
+        v = ctx->pending;
+        v->len = (size_t) (p - v->start);
+        v->type = llmgw_json_type(*v->start);
+        ctx->pending = NULL;
+    }
+
+    if (ctx->depth == 0) {
+        return p;
+    }
+
+    p = llmgw_json_ws(p, ctx->end);
+
+    if (p == ctx->end) {
+        ctx->err = p;
+        return NULL;
+    }
+
+    object = (ctx->objects[ctx->depth / 64] >> (ctx->depth % 64)) & 1;
+
+    if (*p == ',') {
+        *state = object ? LLMGW_JSON_S_NAME : LLMGW_JSON_S_VALUE;
+        return llmgw_json_ws(p + 1, ctx->end);
+    }
+
+    if (*p != (object ? '}' : ']')) {
+        ctx->err = p;
+        return NULL;
+    }
+
+    ctx->depth--;
+
+    if (ctx->depth == 0) {
+        ctx->scan->close_off = (size_t) (p - ctx->start);
+    }
+
+    return p + 1;
+}
+
+
+static llmgw_json_rc_e
+llmgw_json_parse(llmgw_json_ctx_t *ctx)
+{
+    llmgw_json_rc_e        rc;
+    llmgw_json_state_e     state;
+    const unsigned char   *p, *name;
+
+    state = LLMGW_JSON_S_VALUE;
+    p = llmgw_json_ws(ctx->start, ctx->end);
+
+    for ( ;; ) {
+
+        switch (state) {
+
+        case LLMGW_JSON_S_VALUE:
+            p = llmgw_json_value(ctx, p, &state);
+            break;
+
+        case LLMGW_JSON_S_AFTER:
+            p = llmgw_json_after(ctx, p, &state);
+            if (p && ctx->depth == 0) {
+                ctx->err = p;
+                return LLMGW_JSON_OK;
+            }
+            break;
+
+        case LLMGW_JSON_S_NAME:
+            if (p == ctx->end || *p != '"') {
+                ctx->err = p;
+                return LLMGW_JSON_ERR_SYNTAX;
+            }
+
+            name = p;
+            p = llmgw_json_string(ctx, p + 1);
+            if (p == NULL) {
+                return LLMGW_JSON_ERR_SYNTAX;
+            }
+
+            if (ctx->depth == 1) {
+                ctx->scan->members++;
+
+                rc = llmgw_json_member(ctx->fields, ctx->nfields, name, p,
+                                       (size_t) (name - ctx->start),
+                                       &ctx->pending);
+                if (rc != LLMGW_JSON_OK) {
+                    ctx->err = name;
+                    return rc;
+                }
+            }
+
+            p = llmgw_json_ws(p, ctx->end);
+
+            if (p == ctx->end || *p != ':') {
+                ctx->err = p;
+                return LLMGW_JSON_ERR_SYNTAX;
+            }
+
+            p = llmgw_json_ws(p + 1, ctx->end);
+            state = LLMGW_JSON_S_VALUE;
+            break;
+        }
+
+        if (p == NULL) {
+            return ctx->rc;
+        }
+    }
+}
+
+
+/* name..name_end is a member name with its quotes */
+
+static llmgw_json_rc_e
+llmgw_json_member(llmgw_json_field_t *fields, size_t nfields,
+    const unsigned char *name, const unsigned char *name_end, size_t name_off,
+    llmgw_json_span_t **pending)
+{
+    int                   escaped;
+    size_t                i, len;
+    const unsigned char  *body;
+
+    body = name + 1;
+    len = (size_t) (name_end - name) - 2;
+    escaped = (memchr(body, '\\', len) != NULL);
+
+    for (i = 0; i < nfields; i++) {
+
+        if (escaped) {
+            if (!llmgw_json_body_eq(body, body + len, fields[i].name,
+                                    fields[i].name_len))
+            {
+                continue;
+            }
+
+        } else if (len != fields[i].name_len
+                   || memcmp(body, fields[i].name, len) != 0)
+        {
+            continue;
+        }
+
+        if (fields[i].value->type != LLMGW_JSON_NONE) {
+            return LLMGW_JSON_ERR_DUPLICATE;
+        }
+
+        fields[i].value->name_off = name_off;
+        *pending = fields[i].value;
+        return LLMGW_JSON_OK;
+    }
+
+    *pending = NULL;
+    return LLMGW_JSON_OK;
+}
+
+
+static void
+llmgw_json_clear(llmgw_json_field_t *fields, size_t nfields)
+{
+    size_t  i;
+
+    for (i = 0; i < nfields; i++) {
+        fields[i].value->start = NULL;
+        fields[i].value->len = 0;
+        fields[i].value->type = LLMGW_JSON_NONE;
+        fields[i].value->name_off = 0;
+    }
+}
+
+
+static llmgw_json_type_e
+llmgw_json_type(unsigned char c)
+{
+    switch (c) {
+    case '"':
+        return LLMGW_JSON_STRING;
+    case '{':
+        return LLMGW_JSON_OBJECT;
+    case '[':
+        return LLMGW_JSON_ARRAY;
+    case 't':
+        return LLMGW_JSON_TRUE;
+    case 'f':
+        return LLMGW_JSON_FALSE;
+    case 'n':
+        return LLMGW_JSON_NULL;
+    default:
+        return LLMGW_JSON_NUMBER;
+    }
+}
+
+
+llmgw_json_rc_e
+llmgw_json_scan_object(const unsigned char *buf, size_t len,
+    unsigned max_depth, llmgw_json_field_t *fields, size_t nfields,
+    llmgw_json_scan_t *scan)
+{
+    llmgw_json_rc_e       rc;
+    llmgw_json_ctx_t      ctx;
+    const unsigned char  *p;
+
+    memset(scan, 0, sizeof(llmgw_json_scan_t));
+    llmgw_json_clear(fields, nfields);
+
+    if (len == 0) {
+        return LLMGW_JSON_ERR_SYNTAX;
+    }
+
+    ctx.start = buf;
+    ctx.end = buf + len;
+    ctx.err = buf;
+    ctx.fields = fields;
+    ctx.nfields = nfields;
+    ctx.scan = scan;
+    ctx.pending = NULL;
+    ctx.rc = LLMGW_JSON_ERR_SYNTAX;
+    ctx.max_depth = max_depth < LLMGW_JSON_DEPTH_LIMIT
+                    ? max_depth : LLMGW_JSON_DEPTH_LIMIT;
+    ctx.depth = 0;
+
+    rc = llmgw_json_parse(&ctx);
+
+    if (rc == LLMGW_JSON_OK) {
+        p = llmgw_json_ws(ctx.err, ctx.end);
+
+        if (p != ctx.end) {
+            ctx.err = p;
+            rc = LLMGW_JSON_ERR_SYNTAX;
+
+        } else {
+            p = llmgw_json_ws(buf, ctx.end);
+
+            if (*p != '{') {
+                ctx.err = p;
+                rc = LLMGW_JSON_ERR_NOT_OBJECT;
+            }
+        }
+    }
+
+    if (rc != LLMGW_JSON_OK) {
+        memset(scan, 0, sizeof(llmgw_json_scan_t));
+        scan->err_off = (size_t) (ctx.err - buf);
+        llmgw_json_clear(fields, nfields);
+    }
+
+    return rc;
+}
+
+
+/*
+ * The walkers below trust a span that llmgw_json_scan_object() validated;
+ * on anything else they stay inside the span and give up.
+ */
+
+static const unsigned char *
+llmgw_json_skip_string(const unsigned char *p, const unsigned char *end)
+{
+    p++;
+
+    for ( ;; ) {
+        p = llmgw_json_plain(p, end);
+
+        if (p == end) {
+            return NULL;
+        }
+
+        if (*p == '"') {
+            return p + 1;
+        }
+
+        if (*p == '\\') {
+            if (end - p < 2) {
+                return NULL;
+            }
+
+            p += 2;
+            continue;
+        }
+
+        p++;
+    }
+}
+
+
+static const unsigned char *
+llmgw_json_skip(const unsigned char *p, const unsigned char *end)
+{
+    size_t  depth;
+
+    if (p == end) {
+        return NULL;
+    }
+
+    switch (*p) {
+
+    case '"':
+        return llmgw_json_skip_string(p, end);
+
+    case '{':
+    case '[':
+        depth = 0;
+
+        while (p < end) {
+
+            switch (*p) {
+
+            case '"':
+                p = llmgw_json_skip_string(p, end);
+                if (p == NULL) {
+                    return NULL;
+                }
+
+                continue;
+
+            case '{':
+            case '[':
+                depth++;
+                break;
+
+            case '}':
+            case ']':
+                if (--depth == 0) {
+                    return p + 1;
+                }
+
+                break;
+            }
+
+            p++;
+        }
+
+        return NULL;
+
+    case '}': case ']': case ',': case ':':
+        return NULL;
+
+    default:
+        while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' '
+               && *p != '\n' && *p != '\r' && *p != '\t')
+        {
+            p++;
+        }
+
+        return p;
+    }
+}
+
+
+llmgw_json_rc_e
+llmgw_json_scan_members(const llmgw_json_span_t *object,
+    llmgw_json_field_t *fields, size_t nfields, llmgw_json_scan_t *scan)
+{
+    llmgw_json_rc_e       rc;
+    llmgw_json_span_t    *pending;
+    const unsigned char  *start, *end, *p, *q, *name;
+
+    memset(scan, 0, sizeof(llmgw_json_scan_t));
+    llmgw_json_clear(fields, nfields);
+
+    if (object->len == 0 || *object->start != '{') {
+        return LLMGW_JSON_ERR_NOT_OBJECT;
+    }
+
+    start = object->start;
+    end = start + object->len;
+
+    rc = LLMGW_JSON_ERR_SYNTAX;
+    p = llmgw_json_ws(start + 1, end);
+
+    if (p < end && *p == '}') {
+        goto close;
+    }
+
+    for ( ;; ) {
+        if (p == end || *p != '"') {
+            goto failed;
+        }
+
+        name = p;
+
+        p = llmgw_json_skip_string(p, end);
+        if (p == NULL) {
+            p = end;
+            goto failed;
+        }
+
+        scan->members++;
+
+        rc = llmgw_json_member(fields, nfields, name, p,
+                               (size_t) (name - start), &pending);
+        if (rc != LLMGW_JSON_OK) {
+            p = name;
+            goto failed;
+        }
+
+        rc = LLMGW_JSON_ERR_SYNTAX;
+        p = llmgw_json_ws(p, end);
+
+        if (p == end || *p != ':') {
+            goto failed;
+        }
+
+        p = llmgw_json_ws(p + 1, end);
+
+        q = llmgw_json_skip(p, end);
+        if (q == NULL) {
+            goto failed;
+        }
+
+        if (pending) {
+            pending->start = p;
+            pending->len = (size_t) (q - p);
+            pending->type = llmgw_json_type(*p);
+        }
+
+        p = llmgw_json_ws(q, end);
+
+        if (p < end && *p == '}') {
+            break;
+        }
+
+        if (p == end || *p != ',') {
+            goto failed;
+        }
+
+        p = llmgw_json_ws(p + 1, end);
+    }
+
+close:
+
+    if (p + 1 != end) {
+        p++;
+        goto failed;
+    }
+
+    scan->close_off = (size_t) (p - start);
+    return LLMGW_JSON_OK;
+
+failed:
+
+    memset(scan, 0, sizeof(llmgw_json_scan_t));
+    scan->err_off = (size_t) (p - start);
+    llmgw_json_clear(fields, nfields);
+
+    return rc;
+}
+
+
+int
+llmgw_json_array_each(const llmgw_json_span_t *array,
+    llmgw_json_each_pt cb, void *arg)
+{
+    int                   rc;
+    llmgw_json_span_t     elt;
+    const unsigned char  *p, *q, *end;
+
+    if (array->len == 0 || *array->start != '[') {
+        return 0;
+    }
+
+    p = array->start;
+    end = p + array->len;
+
+    p = llmgw_json_ws(p + 1, end);
+
+    if (p < end && *p == ']') {
+        return 0;
+    }
+
+    for ( ;; ) {
+        q = llmgw_json_skip(p, end);
+        if (q == NULL) {
+            return 0;
+        }
+
+        elt.start = p;
+        elt.len = (size_t) (q - p);
+        elt.type = llmgw_json_type(*p);
+        elt.name_off = 0;
+
+        rc = cb(&elt, arg);
+        if (rc != 0) {
+            return rc;
+        }
+
+        p = llmgw_json_ws(q, end);
+
+        if (p == end || *p != ',') {
+            return 0;
+        }
+
+        p = llmgw_json_ws(p + 1, end);
+    }
+}
+
+
+static int
+llmgw_json_count(const llmgw_json_span_t *elt, void *arg)
+{
+    (void) elt;
+    (*(size_t *) arg)++;
+
+    return 0;
+}
+
+
+size_t
+llmgw_json_array_count(const llmgw_json_span_t *array)
+{
+    size_t  n;
+
+    n = 0;
+    (void) llmgw_json_array_each(array, llmgw_json_count, &n);
+
+    return n;
+}
+
+
+static size_t
+llmgw_json_utf8_put(unsigned char *out, uint32_t cp)
+{
+    if (cp < 0x80) {
+        out[0] = (unsigned char) cp;
+        return 1;
+    }
+
+    if (cp < 0x800) {
+        out[0] = (unsigned char) (0xc0 | (cp >> 6));
+        out[1] = (unsigned char) (0x80 | (cp & 0x3f));
+        return 2;
+    }
+
+    if (cp < 0x10000) {
+        out[0] = (unsigned char) (0xe0 | (cp >> 12));
+        out[1] = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
+        out[2] = (unsigned char) (0x80 | (cp & 0x3f));
+        return 3;
+    }
+
+    out[0] = (unsigned char) (0xf0 | (cp >> 18));
+    out[1] = (unsigned char) (0x80 | ((cp >> 12) & 0x3f));
+    out[2] = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
+    out[3] = (unsigned char) (0x80 | (cp & 0x3f));
+    return 4;
+}
+
+
+/*
+ * p is at a backslash: writes at most 4 bytes to out, never more than the
+ * escape's own length, so decoding never grows a string.
+ */
+
+static const unsigned char *
+llmgw_json_unescape(const unsigned char *p, const unsigned char *end,
+    unsigned char *out, size_t *n)
+{
+    int            cp, lo;
+    unsigned char  c;
+
+    p++;
+
+    if (p == end) {
+        *n = 0;
+        return p;
+    }
+
+    c = *p++;
+    *n = 1;
+
+    switch (c) {
+    case 'b':
+        out[0] = '\b';
+        return p;
+    case 'f':
+        out[0] = '\f';
+        return p;
+    case 'n':
+        out[0] = '\n';
+        return p;
+    case 'r':
+        out[0] = '\r';
+        return p;
+    case 't':
+        out[0] = '\t';
+        return p;
+    case 'u':
+        break;
+    default:
+        out[0] = c;
+        return p;
+    }
+
+    cp = llmgw_json_hex4(p, end);
+    if (cp < 0) {
+        *n = 0;
+        return p;
+    }
+
+    p += 4;
+
+    if (cp >= 0xd800 && cp <= 0xdbff
+        && end - p >= 6 && p[0] == '\\' && p[1] == 'u')
+    {
+        lo = llmgw_json_hex4(p + 2, end);
+
+        if (lo >= 0xdc00 && lo <= 0xdfff) {
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            p += 6;
+        }
+    }
+
+    if (cp >= 0xd800 && cp <= 0xdfff) {
+        cp = 0xfffd;
+    }
+
+    *n = llmgw_json_utf8_put(out, (uint32_t) cp);
+    return p;
+}
+
+
+size_t
+llmgw_json_string_decode(const llmgw_json_span_t *span, unsigned char *out)
+{
+    size_t                n;
+    unsigned char        *o;
+    const unsigned char  *p, *q, *end;
+
+    if (span->len < 2 || span->start[0] != '"'
+        || span->start[span->len - 1] != '"')
+    {
+        return 0;
+    }
+
+    p = span->start + 1;
+    end = span->start + span->len - 1;
+    o = out;
+
+    while (p < end) {
+        q = memchr(p, '\\', (size_t) (end - p));
+        if (q == NULL) {
+            q = end;
+        }
+
+        memcpy(o, p, (size_t) (q - p));
+        o += q - p;
+
+        if (q == end) {
+            break;
+        }
+
+        p = llmgw_json_unescape(q, end, o, &n);
+        o += n;
+    }
+
+    return (size_t) (o - out);
+}
+
+
+static int
+llmgw_json_body_eq(const unsigned char *p, const unsigned char *end,
+    const char *s, size_t n)
+{
+    size_t         k;
+    unsigned char  buf[4];
+
+    while (p < end) {
+
+        if (*p != '\\') {
+            if (n == 0 || *p != (unsigned char) *s) {
+                return 0;
+            }
+
+            p++;
+            s++;
+            n--;
+            continue;
+        }
+
+        p = llmgw_json_unescape(p, end, buf, &k);
+
+        if (k > n || memcmp(buf, s, k) != 0) {
+            return 0;
+        }
+
+        s += k;
+        n -= k;
+    }
+
+    return n == 0;
+}
+
+
+int
+llmgw_json_string_eq(const llmgw_json_span_t *span, const char *s, size_t n)
+{
+    if (span->len < 2 || span->start[0] != '"'
+        || span->start[span->len - 1] != '"')
+    {
+        return 0;
+    }
+
+    return llmgw_json_body_eq(span->start + 1, span->start + span->len - 1,
+                              s, n);
+}
+
+
+int
+llmgw_json_uint(const llmgw_json_span_t *span, int64_t *value)
+{
+    size_t    i;
+    unsigned  d;
+    uint64_t  v;
+
+    if (span->type != LLMGW_JSON_NUMBER || span->len == 0) {
+        return -1;
+    }
+
+    v = 0;
+
+    for (i = 0; i < span->len; i++) {
+        d = (unsigned) span->start[i] - '0';
+
+        if (d > 9 || v > ((uint64_t) INT64_MAX - d) / 10) {
+            return -1;
+        }
+
+        v = v * 10 + d;
+    }
+
+    *value = (int64_t) v;
+    return 0;
+}
+
+
+/* ill-formed UTF-8 is escaped byte by byte as U+FFFD */
+
+size_t
+llmgw_json_escape_len(const unsigned char *s, size_t n)
+{
+    size_t                len, k, bad;
+    const unsigned char  *end;
+
+    if (n == 0) {
+        return 0;
+    }
+
+    len = 0;
+    end = s + n;
+
+    while (s < end) {
+
+        if (*s >= 0x80) {
+            k = llmgw_json_utf8(s, end, &bad);
+            len += k ? k : 6;
+            s += k ? k : 1;
+            continue;
+        }
+
+        if (*s >= 0x20 && *s != '"' && *s != '\\') {
+            len++;
+
+        } else if (*s == '"' || *s == '\\' || *s == '\b' || *s == '\f'
+                   || *s == '\n' || *s == '\r' || *s == '\t')
+        {
+            len += 2;
+
+        } else {
+            len += 6;
+        }
+
+        s++;
+    }
+
+    return len;
+}
+
+
+unsigned char *
+llmgw_json_escape(unsigned char *dst, const unsigned char *s, size_t n)
+{
+    size_t                k, bad;
+    unsigned char         c;
+    const unsigned char  *end, *q;
+
+    static const char     hex[] = "0123456789abcdef";
+
+    if (n == 0) {
+        return dst;
+    }
+
+    end = s + n;
+
+    while (s < end) {
+        q = llmgw_json_plain(s, end);
+
+        memcpy(dst, s, (size_t) (q - s));
+        dst += q - s;
+        s = q;
+
+        if (s == end) {
+            break;
+        }
+
+        c = *s;
+
+        if (c >= 0x80) {
+            k = llmgw_json_utf8(s, end, &bad);
+
+            if (k) {
+                memcpy(dst, s, k);
+                dst += k;
+                s += k;
+
+            } else {
+                memcpy(dst, "\\ufffd", 6);
+                dst += 6;
+                s++;
+            }
+
+            continue;
+        }
+
+        *dst++ = '\\';
+        s++;
+
+        switch (c) {
+        case '"':
+        case '\\':
+            *dst++ = c;
+            break;
+        case '\b':
+            *dst++ = 'b';
+            break;
+        case '\f':
+            *dst++ = 'f';
+            break;
+        case '\n':
+            *dst++ = 'n';
+            break;
+        case '\r':
+            *dst++ = 'r';
+            break;
+        case '\t':
+            *dst++ = 't';
+            break;
+        default:
+            *dst++ = 'u';
+            *dst++ = '0';
+            *dst++ = '0';
+            *dst++ = (unsigned char) hex[c >> 4];
+            *dst++ = (unsigned char) hex[c & 0xf];
+            break;
+        }
+    }
+
+    return dst;
+}
+
+
+/* capture states; LLMGW_JSON_CAP_HIT marks the member being captured */
+
+#define LLMGW_JSON_CAP_START   0        /* before the top-level '{' */
+#define LLMGW_JSON_CAP_MEMBER  1        /* before a name, ',' or '}' */
+#define LLMGW_JSON_CAP_NAME    2
+#define LLMGW_JSON_CAP_COLON   3
+#define LLMGW_JSON_CAP_VALUE   4        /* before a member value */
+#define LLMGW_JSON_CAP_SCALAR  5
+#define LLMGW_JSON_CAP_STRING  6
+#define LLMGW_JSON_CAP_NESTED  7        /* in an object or array value */
+#define LLMGW_JSON_CAP_HIT     0x100u
+
+#define LLMGW_JSON_CAP_DEPTH   0x10000000
+
+
+void
+llmgw_json_capture_init(llmgw_json_capture_t *cap, const char *name,
+    size_t name_len)
+{
+    cap->name = name;
+    cap->name_len = name_len;
+    cap->depth = 0;
+    cap->state = LLMGW_JSON_CAP_START;
+    cap->in_string = 0;
+    cap->escape = 0;
+    cap->expect_name = 0;
+    cap->done = 0;
+    cap->overflow = 0;
+    cap->cur_len = 0;
+    cap->value_len = 0;
+}
+
+
+static void
+llmgw_json_capture_put(llmgw_json_capture_t *cap, unsigned char c)
+{
+    if (cap->value_len == LLMGW_JSON_CAPTURE_MAX) {
+        cap->value_len = 0;
+        cap->overflow = 1;
+        cap->done = 1;
+        return;
+    }
+
+    cap->value[cap->value_len++] = c;
+}
+
+
+/* the member value ended just before the current byte, or with it */
+
+static void
+llmgw_json_capture_end(llmgw_json_capture_t *cap)
+{
+    if (cap->state & LLMGW_JSON_CAP_HIT) {
+        cap->done = 1;
+    }
+
+    cap->state = LLMGW_JSON_CAP_MEMBER;
+    cap->depth = 1;
+}
+
+
+static void
+llmgw_json_capture_name(llmgw_json_capture_t *cap, unsigned char c)
+{
+    if (cap->escape) {
+        cap->escape = 0;
+
+    } else if (c == '\\') {
+        cap->escape = 1;
+
+    } else if (c == '"') {
+        cap->state = LLMGW_JSON_CAP_COLON;
+
+        if (cap->cur_len <= LLMGW_JSON_NAME_MAX
+            && llmgw_json_body_eq(cap->cur, cap->cur + cap->cur_len,
+                                  cap->name, cap->name_len))
+        {
+            cap->state |= LLMGW_JSON_CAP_HIT;
+        }
+
+        return;
+    }
+
+    if (cap->cur_len < LLMGW_JSON_NAME_MAX) {
+        cap->cur[cap->cur_len++] = c;
+
+    } else {
+        cap->cur_len = LLMGW_JSON_NAME_MAX + 1;
+    }
+}
+
+
+static void
+llmgw_json_capture_value(llmgw_json_capture_t *cap, unsigned char c)
+{
+    unsigned  hit;
+
+    hit = cap->state & LLMGW_JSON_CAP_HIT;
+
+    switch (c) {
+
+    case '"':
+        cap->state = LLMGW_JSON_CAP_STRING | hit;
+        cap->in_string = 1;
+        cap->escape = 0;
+        break;
+
+    case '{':
+    case '[':
+        cap->state = LLMGW_JSON_CAP_NESTED | hit;
+        cap->depth = 2;
+        cap->in_string = 0;
+        cap->escape = 0;
+        break;
+
+    case '}': case ']': case ',': case ':':
+        cap->done = 1;
+        return;
+
+    default:
+        cap->state = LLMGW_JSON_CAP_SCALAR | hit;
+        break;
+    }
+
+    if (hit) {
+        cap->value_len = 0;
+        llmgw_json_capture_put(cap, c);
+    }
+}
+
+
+static void
+llmgw_json_capture_nested(llmgw_json_capture_t *cap, unsigned char c)
+{
+    if (cap->in_string) {
+        if (cap->escape) {
+            cap->escape = 0;
+
+        } else if (c == '\\') {
+            cap->escape = 1;
+
+        } else if (c == '"') {
+            cap->in_string = 0;
+        }
+
+        return;
+    }
+
+    switch (c) {
+
+    case '"':
+        cap->in_string = 1;
+        break;
+
+    case '{':
+    case '[':
+        if (++cap->depth == LLMGW_JSON_CAP_DEPTH) {
+            cap->value_len = 0;
+            cap->overflow = 1;
+            cap->done = 1;
+        }
+
+        break;
+
+    case '}':
+    case ']':
+        if (--cap->depth == 1) {
+            llmgw_json_capture_end(cap);
+        }
+
+        break;
+    }
+}
+
+
+void
+llmgw_json_capture_feed(llmgw_json_capture_t *cap, const unsigned char *p,
+    size_t n)
+{
+    size_t         i;
+    unsigned       hit;
+    unsigned char  c;
+
+    for (i = 0; i < n && !cap->done; i++) {
+        c = p[i];
+        hit = cap->state & LLMGW_JSON_CAP_HIT;
+
+        switch (cap->state & ~LLMGW_JSON_CAP_HIT) {
+
+        case LLMGW_JSON_CAP_START:
+            if (c == '{') {
+                cap->state = LLMGW_JSON_CAP_MEMBER;
+                cap->depth = 1;
+
+            } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+                cap->done = 1;
+            }
+
+            break;
+
+        case LLMGW_JSON_CAP_MEMBER:
+            if (c == '"') {
+                cap->state = LLMGW_JSON_CAP_NAME;
+                cap->cur_len = 0;
+                cap->escape = 0;
+
+            } else if (c != ',' && c != ' ' && c != '\t' && c != '\r'
+                       && c != '\n')
+            {
+                cap->depth = 0;
+                cap->done = 1;
+            }
+
+            break;
+
+        case LLMGW_JSON_CAP_NAME:
+            llmgw_json_capture_name(cap, c);
+            break;
+
+        case LLMGW_JSON_CAP_COLON:
+            if (c == ':') {
+                cap->state = LLMGW_JSON_CAP_VALUE | hit;
+
+            } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+                cap->done = 1;
+            }
+
+            break;
+
+        case LLMGW_JSON_CAP_VALUE:
+            if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+                llmgw_json_capture_value(cap, c);
+            }
+
+            break;
+
+        case LLMGW_JSON_CAP_SCALAR:
+            if (c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t'
+                || c == '\r' || c == '\n')
+            {
+                llmgw_json_capture_end(cap);
+
+                if (c == '}' || c == ']') {
+                    cap->depth = 0;
+                    cap->done = 1;
+                }
+
+                break;
+            }
+
+            if (hit) {
+                llmgw_json_capture_put(cap, c);
+            }
+
+            break;
+
+        case LLMGW_JSON_CAP_STRING:
+            if (hit) {
+                llmgw_json_capture_put(cap, c);
+            }
+
+            if (cap->escape) {
+                cap->escape = 0;
+
+            } else if (c == '\\') {
+                cap->escape = 1;
+
+            } else if (c == '"') {
+                cap->in_string = 0;
+                llmgw_json_capture_end(cap);
+            }
+
+            break;
+
+        default: /* LLMGW_JSON_CAP_NESTED */
+            if (hit) {
+                llmgw_json_capture_put(cap, c);
+            }
+
+            llmgw_json_capture_nested(cap, c);
+            break;
+        }
+    }
+}
