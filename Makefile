@@ -23,8 +23,8 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # the real Test::Nginx when installed, else the runner carried in t/lib
 PROVE_INC := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -I t/lib)
 
-.PHONY: all deps run test test-unit test-nginx test-asan fuzz fuzz-run \
-        clean help
+.PHONY: all deps run test test-unit test-nginx test-asan test-sdk fuzz \
+        fuzz-run clean help
 
 all: $(MODULE)
 
@@ -54,9 +54,10 @@ SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
 $(MODULE): FORCE
 	@tools/build-module.sh $(BUILD) "$(DEB_CFLAGS) $(WARN)" "-fPIC"
 
+# clang: its UBSan, unlike gcc's, writes reports to ASAN_OPTIONS' log_path
 $(ASAN_MODULE): FORCE
-	@tools/build-module.sh $(ASAN_BUILD) "-g -O1 -fPIC $(SAN_FLAGS) $(WARN)" \
-	    "-fPIC $(SAN_FLAGS)"
+	@CC=clang tools/build-module.sh $(ASAN_BUILD) \
+	    "-g -O1 -fPIC $(SAN_FLAGS) $(WARN)" "-fPIC $(SAN_FLAGS)"
 
 FORCE:
 
@@ -93,6 +94,10 @@ test-asan: deps
 	    echo "test-asan: sanitizer reports above"; exit 1; \
 	fi
 	@echo "test-asan: no sanitizer report"
+
+# the official OpenAI SDK (Node) against the demo
+test-sdk: deps all
+	tools/sdk-check.sh
 
 fuzz:
 	$(MAKE) -s -C fuzz

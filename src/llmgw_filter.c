@@ -287,9 +287,10 @@ llmgw_sse_body(ngx_http_request_t *r, llmgw_ctx_t *ctx, ngx_chain_t *in)
     }
 
     if (last && !ctx->sse_failed) {
+        /* an event the provider did not end with a blank line */
         n = llmgw_sse_pending(&ctx->sse, &held);
 
-        if (n && llmgw_sse_emit(r, ctx, held, n) != NGX_OK) {
+        if (n && llmgw_sse_event(r, held, n) != 0) {
             return NGX_ERROR;
         }
     }

@@ -116,7 +116,9 @@ llmgw_request_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     ctx->body.len = len;
 
     for ( /* void */ ; cl; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        if (cl->buf->last > cl->buf->pos) {
+            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        }
     }
 
     return NGX_OK;

@@ -166,3 +166,21 @@ Authorization: Bearer sk-test-alpha
 --- grep_error_log_out
 prompt=9 completion=2 total=11
 
+
+
+
+=== TEST 9: a stream cut after its usage chunk, without the blank line or [DONE]: usage still read
+--- http_config eval: $::http_config
+--- config eval: $::config . $::sse_config
+--- user_files eval
+my $cut = $::stream =~ s/\n\ndata: \[DONE\]\n\n$//r;
+[[ "llmgw.json" => ::governance() ], [ "stream.sse" => $cut ]]
+--- request eval
+[ map { "POST /v1/chat/completions\n" . qq{{"model":"split$_/split-model","stream":true,"messages":[{"role":"user","content":"weather?"}]}} } (1, 7, 4096) ]
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- response_body eval
+[ map { ::without_usage_chunk($::stream) =~ s/data: \[DONE\]\n\n$//r } (1, 7, 4096) ]
+--- grep_error_log eval: qr/prompt=\d+ completion=\d+ total=\d+/
+--- grep_error_log_out
+prompt=44 completion=16 total=60

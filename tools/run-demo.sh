@@ -33,4 +33,9 @@ Ctrl-C stops it.
 END
 
 "$nginx" -p "$prefix" -c "$prefix/conf/nginx.conf" -t -q
+
+if [ -n "${DAEMON:-}" ]; then
+    exec "$nginx" -p "$prefix" -c "$prefix/conf/nginx.conf"
+fi
+
 exec "$nginx" -p "$prefix" -c "$prefix/conf/nginx.conf" -g 'daemon off;'
