@@ -4,9 +4,11 @@
  * The map of the module: directives, configuration, and where each stage
  * of the request path (DESIGN.md) is wired into nginx.
  *
- *   access phase      src/llmgw_access.c   key, body, model, rewrite
+ *   access phase      src/llmgw_access.c   key, body, model, reserve,
+ *                                          rewrite
  *   content phase     nginx's proxy module (conf.d/llmgw_proxy.conf)
  *   response filters  src/llmgw_filter.c   usage, streams, error pages
+ *   log phase         src/llmgw_govern.c   settle the reservation
  *   variables         src/llmgw_variables.c
  */
 
@@ -25,9 +27,19 @@ static char *ngx_http_llmgw_config(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_llmgw_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_llmgw_store(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
-#define LLMGW_DEFAULT_MAX_BODY  (8 * 1024 * 1024)
+static ngx_conf_enum_t  ngx_http_llmgw_store_fail[] = {
+    { ngx_string("closed"), 0 },
+    { ngx_string("open"), 1 },
+    { ngx_null_string, 0 }
+};
+
+
+#define LLMGW_DEFAULT_MAX_BODY   (8 * 1024 * 1024)
+#define LLMGW_DEFAULT_ZONE_SIZE  (10 * 1024 * 1024)
 
 
 static ngx_command_t  ngx_http_llmgw_commands[] = {
@@ -52,6 +64,27 @@ static ngx_command_t  ngx_http_llmgw_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("llmgw_prices"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(llmgw_main_conf_t, prices_file),
+      NULL },
+
+    { ngx_string("llmgw_store"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_llmgw_store,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("llmgw_store_fail"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(llmgw_main_conf_t, fail_open),
+      &ngx_http_llmgw_store_fail },
 
     { ngx_string("llmgw_max_body"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -105,6 +138,7 @@ ngx_http_llmgw_preconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_llmgw_postconfiguration(ngx_conf_t *cf)
 {
+    ngx_array_t                *log;
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
 
@@ -116,6 +150,18 @@ ngx_http_llmgw_postconfiguration(ngx_conf_t *cf)
     }
 
     *h = llmgw_access_handler;
+
+    /* settle before the access log is written, so it can show the cost */
+
+    log = &cmcf->phases[NGX_HTTP_LOG_PHASE].handlers;
+
+    if (ngx_array_push(log) == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = log->elts;
+    ngx_memmove(&h[1], &h[0], (log->nelts - 1) * sizeof(ngx_http_handler_pt));
+    h[0] = llmgw_log_handler;
 
     return llmgw_filter_init(cf);
 }
@@ -133,6 +179,9 @@ ngx_http_llmgw_create_main_conf(ngx_conf_t *cf)
 
     ngx_rbtree_init(&lmcf->vkeys, &lmcf->vkeys_sentinel,
                     ngx_rbtree_insert_value);
+
+    lmcf->fail_open = NGX_CONF_UNSET;
+    lmcf->default_max_output = 4096;
 
     if (ngx_array_init(&lmcf->providers, cf->pool, 4,
                        sizeof(llmgw_provider_t))
@@ -152,11 +201,39 @@ ngx_http_llmgw_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     llmgw_main_conf_t  *lmcf = conf;
 
-    if (lmcf->file.len == 0) {
-        return NGX_CONF_OK;
+    static ngx_str_t  zone = ngx_string("llmgw");
+
+    ngx_conf_init_value(lmcf->fail_open, 0);
+
+    if (lmcf->store_ops == NULL) {
+        lmcf->store_ops = &llmgw_store_shm_ops;
+        lmcf->store = lmcf;
     }
 
-    return llmgw_config_load(cf, lmcf);
+    if (lmcf->zone == NULL
+        && llmgw_zone_add(cf, lmcf, &zone, LLMGW_DEFAULT_ZONE_SIZE)
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (llmgw_prices_init(cf, lmcf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (lmcf->prices_file.len) {
+        if (ngx_conf_full_name(cf->cycle, &lmcf->prices_file, 1) != NGX_OK
+            || llmgw_prices_table(cf, lmcf) != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (lmcf->file.len && llmgw_config_load(cf, lmcf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return llmgw_prices_done(cf, lmcf);
 }
 
 
@@ -256,4 +333,31 @@ ngx_http_llmgw_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return llmgw_zone_add(cf, lmcf, &value[1], size);
+}
+
+
+static char *
+ngx_http_llmgw_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    llmgw_main_conf_t  *lmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (lmcf->store_ops) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "shm") == 0 && cf->args->nelts == 2) {
+        lmcf->store_ops = &llmgw_store_shm_ops;
+        lmcf->store = lmcf;
+        return NGX_CONF_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid store \"%V\": \"shm\" is the one store "
+                       "this build has", &value[1]);
+
+    return NGX_CONF_ERROR;
 }

@@ -10,13 +10,25 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <jansson.h>
+
 #include "llmgw_json.h"
 #include "llmgw_sse.h"
+#include "llmgw_store.h"
 
 
 #define LLMGW_DIGEST_LEN        32
 #define LLMGW_MAX_DEPTH         128
 #define LLMGW_MAX_MODEL_LEN     256
+#define LLMGW_MAX_ID_LEN        48
+#define LLMGW_MAX_CHARGES       32
+
+#define LLMGW_HTTP_PAYMENT_REQUIRED  402
+
+/* money is counted in picodollars (1e-12 USD): a price per million tokens
+ * times 1e6 is the price of one token, exactly, for any price quoted to six
+ * decimals */
+#define LLMGW_PICO_PER_USD      1000000000000LL
 
 
 typedef enum {
@@ -33,6 +45,53 @@ typedef enum {
 } llmgw_endpoint_e;
 
 
+typedef enum {
+    LLMGW_LIMIT_REQUESTS = 0,
+    LLMGW_LIMIT_TOKENS,
+    LLMGW_LIMIT_SPEND
+} llmgw_limit_kind_e;
+
+
+typedef enum {
+    LLMGW_LEVEL_ROUTE = 0,       /* a provider entry of a key */
+    LLMGW_LEVEL_KEY,
+    LLMGW_LEVEL_TEAM,
+    LLMGW_LEVEL_CUSTOMER
+} llmgw_level_e;
+
+
+/* a rate limit (requests or tokens per window) or a budget (spend per
+ * period) */
+typedef struct {
+    llmgw_limit_kind_e           kind;
+    int64_t                      limit;      /* requests, tokens, picodollars */
+    time_t                       length;     /* seconds; 0: calendar month/year */
+    u_char                       unit;       /* 's' 'm' 'h' 'd' 'w' 'M' 'Y' */
+    unsigned                     calendar:1;
+    time_t                       anchor;     /* rolling periods count from */
+    ngx_str_t                    name;       /* the period as written: "1d" */
+} llmgw_limit_t;
+
+
+typedef struct llmgw_entity_s  llmgw_entity_t;
+
+/* who is charged: a key, its provider entry, a team, a customer */
+struct llmgw_entity_s {
+    llmgw_level_e                level;
+    ngx_str_t                    id;
+    ngx_array_t                  limits;     /* llmgw_limit_t */
+    llmgw_entity_t              *parent;
+};
+
+
+typedef struct {
+    int64_t                      input;      /* picodollars per token */
+    int64_t                      output;
+    int64_t                      cache_read;
+    int64_t                      cache_write;
+} llmgw_price_t;
+
+
 typedef struct llmgw_ctx_s       llmgw_ctx_t;
 typedef struct llmgw_provider_s  llmgw_provider_t;
 
@@ -44,6 +103,7 @@ typedef struct {
     ngx_str_t                    scheme;
     ngx_str_t                    host;
     ngx_str_t                    base_path;
+    ngx_str_t                    price_family;
     unsigned                     stream_usage_option:1;
     ngx_int_t                  (*init)(ngx_conf_t *cf, llmgw_provider_t *p);
     ngx_int_t                  (*build)(ngx_http_request_t *r,
@@ -90,6 +150,7 @@ typedef struct {
     llmgw_provider_t            *provider;
     ngx_array_t                  models;     /* ngx_str_t patterns; empty: all */
     llmgw_wrr_t                  wrr;
+    llmgw_entity_t               entity;     /* its own limits; parent: key */
 } llmgw_route_t;
 
 
@@ -101,6 +162,8 @@ typedef struct {
     ngx_flag_t                   enabled;
     time_t                       expires;    /* 0: never */
     ngx_array_t                  routes;     /* llmgw_route_t */
+    llmgw_entity_t               entity;     /* parent: team or customer */
+    ngx_str_t                    tag;        /* store hash tag: the top entity */
 } llmgw_vkey_t;
 
 
@@ -114,6 +177,7 @@ typedef struct {
 typedef struct {
     ngx_rbtree_t                 rbtree;
     ngx_rbtree_node_t            sentinel;
+    ngx_queue_t                  queue;
 } llmgw_shm_t;
 
 
@@ -124,6 +188,19 @@ typedef struct {
     ngx_rbtree_node_t            vkeys_sentinel;
     ngx_uint_t                   nvkeys;
     ngx_array_t                  aliases;    /* llmgw_alias_t */
+    ngx_array_t                  teams;      /* llmgw_entity_t */
+    ngx_array_t                  customers;  /* llmgw_entity_t */
+    ngx_hash_t                   prices;     /* see llmgw_price.c */
+    ngx_hash_keys_arrays_t      *price_keys; /* while reading the config */
+    ngx_str_t                    prices_file;
+    ngx_str_t                    prices_taken;
+    ngx_flag_t                   allow_unpriced;
+    int64_t                      default_max_output;
+    ngx_flag_t                   fail_open;
+    const llmgw_store_ops_t     *store_ops;
+    void                        *store;
+    ngx_str_t                    snapshot;
+    ngx_msec_t                   snapshot_interval;
     ngx_shm_zone_t              *zone;
     ngx_slab_pool_t             *shpool;
     llmgw_shm_t                 *sh;
@@ -188,6 +265,16 @@ struct llmgw_ctx_s {
     ngx_str_t                    upstream_uri;
     ngx_str_t                    upstream_auth; /* Authorization value */
 
+    llmgw_main_conf_t           *lmcf;
+    llmgw_price_t               *price;
+    llmgw_usage_t                estimate;
+    int64_t                      estimate_cost;  /* picodollars */
+    int64_t                      cost;
+    llmgw_charge_t              *charges;
+    ngx_uint_t                   ncharges;
+    llmgw_charge_t              *refused;
+    llmgw_store_waiter_t        *waiter;
+
     llmgw_resp_mode_e            resp_mode;
     llmgw_json_capture_t        *capture;
     llmgw_sse_t                  sse;
@@ -205,6 +292,12 @@ struct llmgw_ctx_s {
     unsigned                     drop_usage_chunk:1;
     unsigned                     error_sent:1;
     unsigned                     sse_failed:1;
+    unsigned                     routed:1;
+    unsigned                     waiting:1;
+    unsigned                     reserved:1;
+    unsigned                     settled:1;
+    unsigned                     unpriced:1;
+    unsigned                     unchecked:1;
 };
 
 
@@ -249,6 +342,32 @@ ngx_int_t llmgw_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_buf_t *b);
 ngx_buf_t *llmgw_error_body(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 void llmgw_error_for_status(llmgw_ctx_t *ctx, ngx_uint_t status);
+
+/* llmgw_limits.c */
+const char *llmgw_limits_parse(ngx_pool_t *pool, ngx_array_t *limits,
+    json_t *rate, json_t *budgets);
+void llmgw_limit_window(llmgw_limit_t *l, time_t now, time_t *start,
+    time_t *end);
+int64_t llmgw_usd_to_pico(double usd);
+ngx_int_t llmgw_parse_time(json_t *v, time_t *t);
+
+/* llmgw_price.c */
+char *llmgw_prices_init(ngx_conf_t *cf, llmgw_main_conf_t *lmcf);
+char *llmgw_prices_table(ngx_conf_t *cf, llmgw_main_conf_t *lmcf);
+char *llmgw_prices_override(ngx_conf_t *cf, llmgw_main_conf_t *lmcf,
+    json_t *obj);
+char *llmgw_prices_done(ngx_conf_t *cf, llmgw_main_conf_t *lmcf);
+llmgw_price_t *llmgw_price(llmgw_main_conf_t *lmcf, llmgw_provider_t *p,
+    ngx_str_t *model);
+int64_t llmgw_cost(llmgw_price_t *price, llmgw_usage_t *u);
+
+/* llmgw_govern.c */
+ngx_int_t llmgw_govern_reserve(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+ngx_int_t llmgw_govern_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+ngx_int_t llmgw_log_handler(ngx_http_request_t *r);
+
+/* llmgw_store_shm.c */
+void llmgw_store_shm_init(llmgw_shm_t *sh);
 
 /* llmgw_filter.c */
 ngx_int_t llmgw_filter_init(ngx_conf_t *cf);

@@ -14,6 +14,7 @@
 static ngx_int_t llmgw_access_start(ngx_http_request_t *r);
 static ngx_int_t llmgw_access_body(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static ngx_int_t llmgw_access_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_access_error(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static void llmgw_body_handler(ngx_http_request_t *r);
 static llmgw_endpoint_e llmgw_endpoint(ngx_http_request_t *r);
 
@@ -40,7 +41,7 @@ llmgw_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    if (ctx->reading_body || ctx->error_sent) {
+    if (ctx->reading_body || ctx->waiting || ctx->error_sent) {
         return NGX_DONE;
     }
 
@@ -132,23 +133,54 @@ llmgw_body_handler(ngx_http_request_t *r)
 }
 
 
+/* after the body: read, route and reserve; the store may answer later,
+ * and then the phases run again to rewrite */
+
 static ngx_int_t
 llmgw_access_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
-    if (llmgw_request_read(r, ctx) != NGX_OK
-        || llmgw_route(r, ctx) != NGX_OK
-        || llmgw_request_rewrite(r, ctx) != NGX_OK)
-    {
-        if (ctx->status == 0) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    ngx_int_t  rc;
+
+    if (!ctx->routed) {
+        ctx->routed = 1;
+
+        rc = llmgw_request_read(r, ctx);
+
+        if (rc == NGX_OK) {
+            rc = llmgw_route(r, ctx);
         }
 
-        return llmgw_access_fail(r, ctx);
+        if (rc == NGX_OK) {
+            rc = llmgw_govern_reserve(r, ctx);
+
+            if (rc == NGX_AGAIN) {
+                return NGX_DONE;
+            }
+        }
+
+        if (rc != NGX_OK) {
+            return llmgw_access_error(r, ctx);
+        }
+    }
+
+    if (llmgw_request_rewrite(r, ctx) != NGX_OK) {
+        return llmgw_access_error(r, ctx);
     }
 
     ctx->granted = 1;
 
     return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+llmgw_access_error(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    if (ctx->status == 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return llmgw_access_fail(r, ctx);
 }
 
 

@@ -16,6 +16,15 @@ typedef struct {
 } llmgw_conf_ctx_t;
 
 
+static char *llmgw_conf_policy(llmgw_conf_ctx_t *cx, json_t *root);
+static char *llmgw_conf_entities(llmgw_conf_ctx_t *cx, json_t *root,
+    const char *field, ngx_array_t *a, llmgw_level_e level);
+static char *llmgw_conf_limits(llmgw_conf_ctx_t *cx, llmgw_entity_t *e,
+    json_t *obj);
+static llmgw_entity_t *llmgw_conf_entity(ngx_array_t *a, const char *id);
+static char *llmgw_conf_id(llmgw_conf_ctx_t *cx, ngx_str_t *id);
+static char *llmgw_conf_vkey_parent(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk,
+    json_t *obj);
 static char *llmgw_conf_providers(llmgw_conf_ctx_t *cx, json_t *root);
 static char *llmgw_conf_provider(llmgw_conf_ctx_t *cx, const char *name,
     json_t *obj);
@@ -34,8 +43,6 @@ static char *llmgw_conf_str(llmgw_conf_ctx_t *cx, json_t *obj,
     const char *field, ngx_str_t *out, ngx_flag_t required);
 static char *llmgw_conf_weight(llmgw_conf_ctx_t *cx, json_t *obj,
     ngx_int_t *weight);
-static char *llmgw_conf_expiry(llmgw_conf_ctx_t *cx, json_t *v,
-    time_t *expires);
 static ngx_int_t llmgw_conf_hex(u_char *dst, ngx_str_t *hex);
 static char *llmgw_conf_unknown(llmgw_conf_ctx_t *cx, json_t *obj,
     const char **known);
@@ -52,7 +59,9 @@ llmgw_config_load(ngx_conf_t *cf, llmgw_main_conf_t *lmcf)
     llmgw_conf_ctx_t    cx;
 
     static const char  *known[] = { "providers", "virtual_keys", "aliases",
-                                    NULL };
+                                    "teams", "customers", "prices",
+                                    "unpriced_models",
+                                    "default_max_output_tokens", NULL };
 
     root = json_load_file((char *) lmcf->file.data,
                           JSON_REJECT_DUPLICATES, &err);
@@ -80,6 +89,21 @@ llmgw_config_load(ngx_conf_t *cf, llmgw_main_conf_t *lmcf)
     }
 
     rv = llmgw_conf_unknown(&cx, root, known);
+
+    if (rv == NGX_CONF_OK) {
+        rv = llmgw_conf_policy(&cx, root);
+    }
+
+    if (rv == NGX_CONF_OK) {
+        rv = llmgw_conf_entities(&cx, root, "customers", &lmcf->customers,
+                                 LLMGW_LEVEL_CUSTOMER);
+    }
+
+    if (rv == NGX_CONF_OK) {
+        rv = llmgw_conf_entities(&cx, root, "teams", &lmcf->teams,
+                                 LLMGW_LEVEL_TEAM);
+    }
+
     if (rv == NGX_CONF_OK) {
         rv = llmgw_conf_providers(&cx, root);
     }
@@ -92,10 +116,244 @@ llmgw_config_load(ngx_conf_t *cf, llmgw_main_conf_t *lmcf)
         rv = llmgw_conf_aliases(&cx, root);
     }
 
+    if (rv == NGX_CONF_OK && json_object_get(root, "prices")) {
+        rv = llmgw_prices_override(cf, lmcf, json_object_get(root, "prices"));
+    }
+
 done:
 
     json_decref(root);
     return rv;
+}
+
+
+static char *
+llmgw_conf_policy(llmgw_conf_ctx_t *cx, json_t *root)
+{
+    json_t  *v;
+
+    v = json_object_get(root, "unpriced_models");
+
+    if (v && !(json_is_string(v)
+               && (ngx_strcmp(json_string_value(v), "reject") == 0
+                   || ngx_strcmp(json_string_value(v), "allow") == 0)))
+    {
+        return llmgw_conf_error(cx, "\"unpriced_models\" is \"reject\" or "
+                                "\"allow\"");
+    }
+
+    cx->lmcf->allow_unpriced = v && json_string_value(v)[0] == 'a';
+
+    v = json_object_get(root, "default_max_output_tokens");
+
+    if (v && (!json_is_integer(v) || json_integer_value(v) <= 0)) {
+        return llmgw_conf_error(cx, "\"default_max_output_tokens\" must be a "
+                                "positive integer");
+    }
+
+    cx->lmcf->default_max_output = v ? json_integer_value(v) : 4096;
+
+    return NGX_CONF_OK;
+}
+
+
+/* "customers" and "teams": {"id": {"name", "customer", "rate_limit",
+ * "budgets"}} */
+
+static char *
+llmgw_conf_entities(llmgw_conf_ctx_t *cx, json_t *root, const char *field,
+    ngx_array_t *a, llmgw_level_e level)
+{
+    json_t          *obj, *v, *c;
+    const char      *id;
+    llmgw_entity_t  *e;
+
+    static const char *known_team[] = { "name", "customer", "rate_limit",
+                                        "budgets", NULL };
+    static const char *known_customer[] = { "name", "rate_limit", "budgets",
+                                            NULL };
+
+    if (ngx_array_init(a, cx->cf->pool, 4, sizeof(llmgw_entity_t)) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    obj = json_object_get(root, field);
+    if (obj == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    if (!json_is_object(obj)) {
+        return llmgw_conf_error(cx, "\"%s\" must be an object", field);
+    }
+
+    json_object_foreach(obj, id, v) {
+        ngx_snprintf((u_char *) cx->where, sizeof(cx->where) - 1,
+                     "%s \"%s\"%Z",
+                     level == LLMGW_LEVEL_TEAM ? "team" : "customer", id);
+
+        if (!json_is_object(v)) {
+            return llmgw_conf_error(cx, "must be an object");
+        }
+
+        if (llmgw_conf_unknown(cx, v, level == LLMGW_LEVEL_TEAM
+                                      ? known_team : known_customer)
+            != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        e = ngx_array_push(a);
+        if (e == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(e, sizeof(llmgw_entity_t));
+        e->level = level;
+        e->id.len = ngx_strlen(id);
+        e->id.data = ngx_pnalloc(cx->cf->pool, e->id.len);
+        if (e->id.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(e->id.data, id, e->id.len);
+
+        if (llmgw_conf_id(cx, &e->id) != NGX_CONF_OK
+            || llmgw_conf_limits(cx, e, v) != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        c = json_object_get(v, "customer");
+
+        if (c) {
+            e->parent = json_is_string(c)
+                        ? llmgw_conf_entity(&cx->lmcf->customers,
+                                            json_string_value(c))
+                        : NULL;
+
+            if (e->parent == NULL) {
+                return llmgw_conf_error(cx, "\"customer\": no such customer");
+            }
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+llmgw_conf_limits(llmgw_conf_ctx_t *cx, llmgw_entity_t *e, json_t *obj)
+{
+    const char  *err;
+
+    err = llmgw_limits_parse(cx->cf->pool, &e->limits,
+                             obj ? json_object_get(obj, "rate_limit") : NULL,
+                             obj ? json_object_get(obj, "budgets") : NULL);
+    if (err) {
+        return llmgw_conf_error(cx, "%s", err);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static llmgw_entity_t *
+llmgw_conf_entity(ngx_array_t *a, const char *id)
+{
+    size_t           len;
+    ngx_uint_t       i;
+    llmgw_entity_t  *e;
+
+    e = a->elts;
+    len = ngx_strlen(id);
+
+    for (i = 0; i < a->nelts; i++) {
+        if (e[i].id.len == len && ngx_strncmp(e[i].id.data, id, len) == 0) {
+            return &e[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* ids name store keys and log fields: short, and plain */
+
+static char *
+llmgw_conf_id(llmgw_conf_ctx_t *cx, ngx_str_t *id)
+{
+    ngx_uint_t  i;
+
+    if (id->len == 0 || id->len > LLMGW_MAX_ID_LEN) {
+        return llmgw_conf_error(cx, "an id is 1 to %d characters",
+                                LLMGW_MAX_ID_LEN);
+    }
+
+    for (i = 0; i < id->len; i++) {
+        if (!(isalnum(id->data[i]) || id->data[i] == '-'
+              || id->data[i] == '_' || id->data[i] == '.'))
+        {
+            return llmgw_conf_error(cx, "an id has only letters, digits, "
+                                    "\"-\", \"_\" and \".\"");
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* a key belongs to at most one team or one customer; the store keys of a
+ * request share a hash tag, its top entity, to share a Redis Cluster slot */
+
+static char *
+llmgw_conf_vkey_parent(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk, json_t *obj)
+{
+    json_t          *team, *customer;
+    llmgw_entity_t  *top;
+
+    team = json_object_get(obj, "team");
+    customer = json_object_get(obj, "customer");
+
+    if (team && customer) {
+        return llmgw_conf_error(cx, "a key belongs to a team or to a "
+                                "customer, not both");
+    }
+
+    if (team) {
+        vk->entity.parent = json_is_string(team)
+                            ? llmgw_conf_entity(&cx->lmcf->teams,
+                                                json_string_value(team))
+                            : NULL;
+        if (vk->entity.parent == NULL) {
+            return llmgw_conf_error(cx, "\"team\": no such team");
+        }
+    }
+
+    if (customer) {
+        vk->entity.parent = json_is_string(customer)
+                            ? llmgw_conf_entity(&cx->lmcf->customers,
+                                                json_string_value(customer))
+                            : NULL;
+        if (vk->entity.parent == NULL) {
+            return llmgw_conf_error(cx, "\"customer\": no such customer");
+        }
+    }
+
+    for (top = &vk->entity; top->parent; top = top->parent) {
+        /* void */
+    }
+
+    vk->tag.len = 2 + top->id.len;
+    vk->tag.data = ngx_pnalloc(cx->cf->pool, vk->tag.len);
+    if (vk->tag.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_sprintf(vk->tag.data, "%c:%V",
+                top->level == LLMGW_LEVEL_CUSTOMER ? 'c'
+                : top->level == LLMGW_LEVEL_TEAM ? 't' : 'k', &top->id);
+
+    return NGX_CONF_OK;
 }
 
 
@@ -470,7 +728,8 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
     llmgw_vkey_t  *vk;
 
     static const char *known[] = { "id", "name", "key_sha256", "enabled",
-                                   "expires_at", "providers", NULL };
+                                   "expires_at", "providers", "team",
+                                   "customer", "rate_limit", "budgets", NULL };
 
     if (!json_is_object(obj)) {
         return llmgw_conf_error(cx, "must be an object");
@@ -491,6 +750,16 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
     rv = llmgw_conf_unknown(cx, obj, known);
     if (rv != NGX_CONF_OK) {
         return rv;
+    }
+
+    vk->entity.level = LLMGW_LEVEL_KEY;
+    vk->entity.id = vk->id;
+
+    if (llmgw_conf_id(cx, &vk->id) != NGX_CONF_OK
+        || llmgw_conf_limits(cx, &vk->entity, obj) != NGX_CONF_OK
+        || llmgw_conf_vkey_parent(cx, vk, obj) != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     if (llmgw_conf_str(cx, obj, "name", &vk->name, 0) != NGX_CONF_OK
@@ -518,11 +787,9 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
     vk->enabled = (v == NULL || json_is_true(v));
 
     v = json_object_get(obj, "expires_at");
-    if (v) {
-        rv = llmgw_conf_expiry(cx, v, &vk->expires);
-        if (rv != NGX_CONF_OK) {
-            return rv;
-        }
+    if (v && llmgw_parse_time(v, &vk->expires) != NGX_OK) {
+        return llmgw_conf_error(cx, "\"expires_at\" must be UTC "
+                                "\"YYYY-MM-DDThh:mm:ssZ\" or a Unix time");
     }
 
     rv = llmgw_conf_routes(cx, vk, json_object_get(obj, "providers"));
@@ -548,7 +815,8 @@ llmgw_conf_routes(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk, json_t *arr)
     ngx_str_t       name;
     llmgw_route_t  *rt;
 
-    static const char *known[] = { "provider", "models", "weight", NULL };
+    static const char *known[] = { "provider", "models", "weight",
+                                   "rate_limit", "budgets", NULL };
 
     if (!json_is_array(arr) || json_array_size(arr) == 0) {
         return llmgw_conf_error(cx, "\"providers\" must be a non-empty array "
@@ -611,6 +879,16 @@ llmgw_conf_routes(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk, json_t *arr)
         if (rt->provider == NULL) {
             return llmgw_conf_error(cx, "\"providers\"[%uz]: unknown "
                                     "provider \"%V\"", i, &name);
+        }
+
+        rt->entity.level = LLMGW_LEVEL_ROUTE;
+        rt->entity.id = rt->provider->name;
+        rt->entity.parent = &vk->entity;
+
+        if (llmgw_conf_limits(cx, &rt->entity, json_is_object(e) ? e : NULL)
+            != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
         }
     }
 
@@ -764,39 +1042,6 @@ llmgw_conf_weight(llmgw_conf_ctx_t *cx, json_t *obj, ngx_int_t *weight)
     }
 
     *weight = (ngx_int_t) json_integer_value(v);
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-llmgw_conf_expiry(llmgw_conf_ctx_t *cx, json_t *v, time_t *expires)
-{
-    int         n;
-    struct tm   tm;
-    const char *s;
-
-    if (json_is_integer(v) && json_integer_value(v) > 0) {
-        *expires = (time_t) json_integer_value(v);
-        return NGX_CONF_OK;
-    }
-
-    s = json_is_string(v) ? json_string_value(v) : "";
-    ngx_memzero(&tm, sizeof(struct tm));
-    n = 0;
-
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon,
-               &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6
-        || (size_t) n != ngx_strlen(s))
-    {
-        return llmgw_conf_error(cx, "\"expires_at\" must be UTC "
-                                "\"YYYY-MM-DDThh:mm:ssZ\" or a Unix time");
-    }
-
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-
-    *expires = timegm(&tm);
 
     return NGX_CONF_OK;
 }

@@ -81,6 +81,10 @@ llmgw_header_filter(ngx_http_request_t *r)
         ngx_http_set_ctx(r, ctx, ngx_http_llmgw_module);
     }
 
+    if (llmgw_govern_headers(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (r->err_status) {
         return llmgw_error_page(r, ctx);
     }

@@ -23,6 +23,8 @@ static ngx_int_t llmgw_variable_str(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t llmgw_variable_tokens(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t llmgw_variable_cost(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_http_variable_t  llmgw_variables[] = {
@@ -65,6 +67,9 @@ static ngx_http_variable_t  llmgw_variables[] = {
 
     { ngx_string("llmgw_cached_tokens"), NULL, llmgw_variable_tokens,
       offsetof(llmgw_usage_t, cached), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("llmgw_cost"), NULL, llmgw_variable_cost,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -185,6 +190,41 @@ llmgw_variable_tokens(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
     v->data = p;
     v->len = ngx_sprintf(p, "%L", n) - p;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* dollars, to the nanodollar: "0.000005850"; set once settled */
+
+static ngx_int_t
+llmgw_variable_cost(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    u_char       *p;
+    int64_t       nano;
+    llmgw_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+
+    if (ctx == NULL || !ctx->settled) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    nano = (ctx->cost + 500) / 1000;
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 11);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->data = p;
+    v->len = ngx_sprintf(p, "%L.%09L", nano / 1000000000, nano % 1000000000)
+             - p;
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;

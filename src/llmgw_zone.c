@@ -1,7 +1,6 @@
 /*
  * llmgw: the shared memory zone (`llmgw_zone NAME SIZE`), shared by every
- * worker and kept across reloads.  It holds the store's counters: an
- * rbtree of entries in the zone's slab pool.
+ * worker and kept across reloads.  It holds the shm store's counters.
  */
 
 
@@ -64,7 +63,7 @@ llmgw_zone_init(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_ERROR;
     }
 
-    ngx_rbtree_init(&sh->rbtree, &sh->sentinel, ngx_rbtree_insert_value);
+    llmgw_store_shm_init(sh);
 
     shpool->data = sh;
     lmcf->shpool = shpool;

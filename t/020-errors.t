@@ -273,7 +273,7 @@ my $half = int(length($body) / 2);
         include $TEST_NGINX_LLMGW_ROOT/conf.d/llmgw_proxy.conf;
     }
 --- user_files eval
-">>> llmgw.json\n" . '{"providers":{"down":{"kind":"openai","upstream":"down","scheme":"http"}},"virtual_keys":[{"id":"a","key_sha256":"' . ::digest("sk-test-alpha") . '","providers":["down"]}]}'
+">>> llmgw.json\n" . '{"providers":{"down":{"kind":"openai","upstream":"down","scheme":"http"}},"virtual_keys":[{"id":"a","key_sha256":"' . ::digest("sk-test-alpha") . '","providers":["down"]}],"unpriced_models":"allow"}'
 --- request
 POST /v1/chat/completions
 {"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}

@@ -11,7 +11,8 @@ our $kinds = '{"providers":{'
   . '"mistral":{"kind":"mistral","upstream":"mock","scheme":"http","base_path":"/echo/v1","keys":[{"id":"mi","value":"env.TEST_LLMGW_PROVIDER_KEY"}]},'
   . '"ollama":{"kind":"ollama","upstream":"mock","base_path":"/echo/v1"}'
   . '},"virtual_keys":[{"id":"k","key_sha256":"' . ::digest('sk-test-alpha')
-  . '","providers":["azure","groq","mistral","ollama"]}]}';
+  . '","providers":["azure","groq","mistral","ollama"]}],'
+  . '"unpriced_models":"allow"}';
 
 no_shuffle();
 run_tests();

@@ -12,7 +12,7 @@ rm -rf "$prefix"
 mkdir -p "$prefix/conf" "$prefix/logs" "$prefix/tmp"
 
 for f in demo.json llmgw_proxy.conf mock.conf mock-provider.key \
-         demo.nginx.conf
+         prices.json demo.nginx.conf
 do
     sed -e "s|@PORT@|$port|g" -e "s|@MOCK_PORT@|$mock_port|g" \
         -e "s|@PREFIX@|$prefix|g" -e "s|@CONF@|$prefix/conf|g" \

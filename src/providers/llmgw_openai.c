@@ -13,28 +13,34 @@ static ngx_int_t llmgw_azure_build(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static ngx_str_t *llmgw_openai_path(llmgw_ctx_t *ctx);
 
 
-#define llmgw_openai_kind(name, scheme, host, base, usage_option)            \
+#define llmgw_openai_kind(name, scheme, host, base, prices, usage_option)    \
     { ngx_string(name), LLMGW_FORMAT_OPENAI, ngx_string(scheme),             \
-      ngx_string(host), ngx_string(base), usage_option, NULL,                \
-      llmgw_openai_build }
+      ngx_string(host), ngx_string(base), ngx_string(prices), usage_option,  \
+      NULL, llmgw_openai_build }
 
+/* prices: the family of the shipped price table, "" for none */
 static const llmgw_provider_kind_t  llmgw_openai_kinds[] = {
-    llmgw_openai_kind("openai", "https", "api.openai.com", "/v1", 1),
-    llmgw_openai_kind("groq", "https", "api.groq.com", "/openai/v1", 1),
-    llmgw_openai_kind("mistral", "https", "api.mistral.ai", "/v1", 0),
-    llmgw_openai_kind("deepseek", "https", "api.deepseek.com", "", 1),
-    llmgw_openai_kind("cerebras", "https", "api.cerebras.ai", "/v1", 1),
-    llmgw_openai_kind("openrouter", "https", "openrouter.ai", "/api/v1", 1),
-    llmgw_openai_kind("ollama", "http", "", "/v1", 1),
-    llmgw_openai_kind("vllm", "http", "", "/v1", 1),
-    llmgw_openai_kind("openai-compatible", "https", "", "/v1", 1),
+    llmgw_openai_kind("openai", "https", "api.openai.com", "/v1", "openai", 1),
+    llmgw_openai_kind("groq", "https", "api.groq.com", "/openai/v1", "groq",
+                      1),
+    llmgw_openai_kind("mistral", "https", "api.mistral.ai", "/v1", "mistral",
+                      0),
+    llmgw_openai_kind("deepseek", "https", "api.deepseek.com", "", "deepseek",
+                      1),
+    llmgw_openai_kind("cerebras", "https", "api.cerebras.ai", "/v1",
+                      "cerebras", 1),
+    llmgw_openai_kind("openrouter", "https", "openrouter.ai", "/api/v1", "",
+                      1),
+    llmgw_openai_kind("ollama", "http", "", "/v1", "", 1),
+    llmgw_openai_kind("vllm", "http", "", "/v1", "", 1),
+    llmgw_openai_kind("openai-compatible", "https", "", "/v1", "", 1),
 
     { ngx_string("azure"), LLMGW_FORMAT_OPENAI, ngx_string("https"),
-      ngx_null_string, ngx_string("/openai"), 1, llmgw_azure_init,
-      llmgw_azure_build },
+      ngx_null_string, ngx_string("/openai"), ngx_string("openai"), 1,
+      llmgw_azure_init, llmgw_azure_build },
 
     { ngx_null_string, 0, ngx_null_string, ngx_null_string, ngx_null_string,
-      0, NULL, NULL }
+      ngx_null_string, 0, NULL, NULL }
 };
 
 

@@ -7,6 +7,8 @@ package LlmgwTest;
 use strict;
 use warnings;
 use Digest::SHA qw(sha256_hex);
+use File::Temp ();
+use POSIX ();
 
 our $provider_key = 'sk-prov-alpha-0123456789';
 our $provider_key2 = 'sk-prov-beta-9876543210';
@@ -37,6 +39,7 @@ sub governance {
         qq{"split$_": {"kind": "openai", "upstream": "mock", "scheme": "http", "base_path": "/sse/split-$_", "models": ["split-model"]}}
     } @split_sizes;
     my $sse_names = join ", ", map { qq{"split$_"} } @split_sizes;
+    my $extra_top = $extra{top} ? ",\n  $extra{top}" : '';
     my $keys = $extra{keys}
         || qq{[{"id": "alpha-1", "value": "env.TEST_LLMGW_PROVIDER_KEY"}]};
 
@@ -69,7 +72,9 @@ sub governance {
     {"id": "embed", "key_sha256": "$emb",
      "providers": [{"provider": "mock", "models": ["text-embedding-*"]}]}
   ],
-  "aliases": {"fast": "mock/gpt-4o-mini", "echo-alias": "echo/echo-1"}
+  "aliases": {"fast": "mock/gpt-4o-mini", "echo-alias": "echo/echo-1"},
+  "prices": {"gpt-4o-mini": {"input": 0.15, "output": 0.6, "cache_read": 0.075}},
+  "unpriced_models": "allow"$extra_top
 }
 JSON
 }
@@ -89,7 +94,8 @@ our $http_config = <<'_EOC_';
                            'prompt=$llmgw_prompt_tokens '
                            'completion=$llmgw_completion_tokens '
                            'total=$llmgw_total_tokens '
-                           'cached=$llmgw_cached_tokens';
+                           'cached=$llmgw_cached_tokens '
+                           'cost=$llmgw_cost';
 _EOC_
 
 # server{} level: the gateway location and the mock provider
@@ -177,6 +183,61 @@ sub without_usage_chunk {
     return $s;
 }
 
+# For blocks whose requests must overlap in time, or wait between them:
+# run from `--- init` (after nginx started), the statuses are written to
+# html/result.txt for the block's own request to fetch.
+sub http_status {
+    my ($req) = @_;
+    require IO::Socket::INET;
+    my $port = $ENV{TEST_NGINX_SERVER_PORT} || 1984;
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 10)
+        or return "connect failed";
+    print $s $req;
+    my $line = <$s> // '';
+    local $/;
+    my $rest = <$s>;
+    close $s;
+    return $line =~ m{^HTTP/1\.\d (\d+)} ? $1 : "no answer";
+}
+
+sub post_request {
+    my ($uri, $key, $body) = @_;
+    return "POST $uri HTTP/1.0\r\nHost: localhost\r\nAuthorization: Bearer $key\r\n"
+         . "Content-Length: " . length($body) . "\r\n\r\n$body";
+}
+
+# n clients at once; the count of each status, sorted: "200 x10, 402 x30"
+sub parallel_statuses {
+    my ($n, $req) = @_;
+    my @pids;
+    my $dir = File::Temp::tempdir(CLEANUP => 1);
+    for my $i (1 .. $n) {
+        my $pid = fork;
+        if ($pid == 0) {
+            open my $fh, '>', "$dir/$i";
+            print $fh http_status($req);
+            close $fh;
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+    }
+    waitpid $_, 0 for @pids;
+    my %count;
+    for my $i (1 .. $n) {
+        open my $fh, '<', "$dir/$i";
+        $count{<$fh> // 'none'}++;
+    }
+    return join ", ", map { "$_ x$count{$_}" } sort keys %count;
+}
+
+sub write_result {
+    my ($text) = @_;
+    my $html = main::html_dir();
+    open my $fh, '>', "$html/result.txt" or die "$html/result.txt: $!";
+    print $fh "$text\n";
+    close $fh;
+}
+
 sub import {
     no strict 'refs';
     *{"main::http_config"} = \$http_config;
@@ -189,6 +250,10 @@ sub import {
     *{"main::split_sizes"} = \@split_sizes;
     *{"main::fixture"} = \&fixture;
     *{"main::without_usage_chunk"} = \&without_usage_chunk;
+    *{"main::post_request"} = \&post_request;
+    *{"main::http_status"} = \&http_status;
+    *{"main::parallel_statuses"} = \&parallel_statuses;
+    *{"main::write_result"} = \&write_result;
 }
 
 1;

@@ -1,0 +1,550 @@
+/*
+ * llmgw: governance of one request.  Before it goes upstream: price it,
+ * estimate it, and reserve one request, its tokens and its cost at every
+ * level it belongs to (provider entry, key, team, customer) in one atomic
+ * step of the store.  In the log phase: settle to the real usage.
+ */
+
+
+#include "llmgw.h"
+
+
+typedef struct {
+    llmgw_entity_t     *entity;
+    llmgw_limit_t      *limit;
+} llmgw_charge_info_t;
+
+
+static ngx_int_t llmgw_govern_price(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static void llmgw_govern_estimate(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_govern_charges(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_govern_answer(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_store_rc_e rc, ngx_uint_t refused);
+static void llmgw_govern_done(void *data, llmgw_store_rc_e rc,
+    ngx_uint_t refused);
+static void llmgw_govern_cleanup(void *data);
+static ngx_int_t llmgw_govern_refuse(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_charge_t *c);
+static u_char *llmgw_usd(u_char *p, u_char *last, int64_t pico);
+static ngx_int_t llmgw_header(ngx_http_request_t *r, const char *name,
+    u_char *value, size_t len);
+
+static const char  *llmgw_level_names[] = {
+    "provider entry", "key", "team", "customer"
+};
+
+
+/*
+ * NGX_OK: admitted; NGX_AGAIN: the store answers later and the phases run
+ * again; NGX_ERROR: refused, with ctx->status set.
+ */
+
+ngx_int_t
+llmgw_govern_reserve(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    ngx_uint_t             refused;
+    llmgw_store_rc_e       rc;
+    llmgw_main_conf_t     *lmcf;
+    ngx_http_cleanup_t    *cln;
+    llmgw_store_waiter_t  *w;
+
+    if (llmgw_govern_price(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    llmgw_govern_estimate(r, ctx);
+
+    if (llmgw_govern_charges(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->ncharges == 0) {
+        return NGX_OK;
+    }
+
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
+
+    w = ngx_pcalloc(r->pool, sizeof(llmgw_store_waiter_t));
+    cln = ngx_http_cleanup_add(r, 0);
+    if (w == NULL || cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    w->done = llmgw_govern_done;
+    w->data = r;
+    w->charges = ctx->charges;
+    w->n = ctx->ncharges;
+    ctx->waiter = w;
+
+    cln->handler = llmgw_govern_cleanup;
+    cln->data = ctx;
+
+    refused = 0;
+    rc = lmcf->store_ops->reserve(lmcf->store, w, &refused);
+
+    if (rc == LLMGW_STORE_AGAIN) {
+        ctx->waiting = 1;
+        return NGX_AGAIN;
+    }
+
+    return llmgw_govern_answer(r, ctx, rc, refused);
+}
+
+
+/* the store answered later: back to the access phase */
+
+static void
+llmgw_govern_done(void *data, llmgw_store_rc_e rc, ngx_uint_t refused)
+{
+    ngx_http_request_t *r = data;
+
+    llmgw_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+
+    ctx->waiting = 0;
+    ctx->waiter = NULL;
+
+    (void) llmgw_govern_answer(r, ctx, rc, refused);
+
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+    ngx_http_run_posted_requests(r->connection);
+}
+
+
+static void
+llmgw_govern_cleanup(void *data)
+{
+    llmgw_ctx_t *ctx = data;
+
+    llmgw_main_conf_t  *lmcf;
+
+    if (ctx->waiting && ctx->waiter) {
+        lmcf = ctx->lmcf;
+        lmcf->store_ops->cancel(lmcf->store, ctx->waiter);
+        ctx->waiter = NULL;
+    }
+}
+
+
+static ngx_int_t
+llmgw_govern_answer(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_store_rc_e rc, ngx_uint_t refused)
+{
+    llmgw_main_conf_t  *lmcf;
+
+    switch (rc) {
+
+    case LLMGW_STORE_OK:
+        ctx->reserved = 1;
+        return NGX_OK;
+
+    case LLMGW_STORE_REFUSED:
+        return llmgw_govern_refuse(r, ctx, &ctx->charges[refused]);
+
+    default:
+        lmcf = ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
+
+        if (lmcf->fail_open) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "llmgw: the store cannot answer: request admitted "
+                          "unchecked (llmgw_store_fail open)");
+            ctx->unchecked = 1;
+            return NGX_OK;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "llmgw: the store cannot answer: request refused "
+                      "(llmgw_store_fail closed)");
+
+        return llmgw_fail(r, ctx, NGX_HTTP_SERVICE_UNAVAILABLE, "api_error",
+                          "store_unavailable", "Limits and budgets cannot be "
+                          "checked right now; try again shortly");
+    }
+}
+
+
+static ngx_int_t
+llmgw_govern_price(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    llmgw_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
+    ctx->lmcf = lmcf;
+
+    ctx->price = llmgw_price(lmcf, ctx->provider, &ctx->upstream_model);
+
+    if (ctx->price) {
+        return NGX_OK;
+    }
+
+    if (!lmcf->allow_unpriced) {
+        return llmgw_fail(r, ctx, NGX_HTTP_FORBIDDEN, "permission_error",
+                          "model_not_priced", "The model \"%V\" on provider "
+                          "\"%V\" has no price, and this gateway refuses "
+                          "unpriced models", &ctx->upstream_model,
+                          &ctx->provider->name);
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "llmgw: model \"%V\" on provider \"%V\" has no price: "
+                  "counted at $0 (unpriced_models allow)",
+                  &ctx->upstream_model, &ctx->provider->name);
+
+    ctx->unpriced = 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * What the request may cost at most: a token per 4 bytes of body (JSON and
+ * markup make that an over-estimate of the prompt), and the output it asks
+ * for, or the configured default.
+ */
+
+static void
+llmgw_govern_estimate(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    int64_t         out;
+    llmgw_usage_t  *est = &ctx->estimate;
+
+    est->prompt = (ctx->body.len + 3) / 4;
+    out = 0;
+
+    if (ctx->endpoint == LLMGW_EP_CHAT) {
+        if (ctx->fields.max_completion_tokens.type != LLMGW_JSON_NUMBER
+            || llmgw_json_uint(&ctx->fields.max_completion_tokens, &out) != 0)
+        {
+            if (ctx->fields.max_tokens.type != LLMGW_JSON_NUMBER
+                || llmgw_json_uint(&ctx->fields.max_tokens, &out) != 0)
+            {
+                out = ctx->lmcf->default_max_output;
+            }
+        }
+    }
+
+    est->completion = out;
+    est->total = est->prompt + out;
+    est->cached = 0;
+
+    ctx->estimate_cost = ctx->price ? llmgw_cost(ctx->price, est) : 0;
+}
+
+
+static ngx_int_t
+llmgw_govern_charges(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    u_char               *p;
+    time_t                now, start, end;
+    ngx_uint_t            i, n;
+    llmgw_limit_t        *l;
+    llmgw_charge_t       *c;
+    llmgw_entity_t       *e;
+    llmgw_charge_info_t  *info;
+
+    static u_char  level_tag[] = { 'p', 'k', 't', 'c' };
+    static u_char  kind_tag[] = { 'r', 't', 's' };
+
+    n = 0;
+
+    for (e = &ctx->route->entity; e; e = e->parent) {
+        n += e->limits.nelts;
+    }
+
+    ctx->ncharges = 0;
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    if (n > LLMGW_MAX_CHARGES) {
+        return llmgw_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                          "api_error", "internal_error",
+                          "more than %d limits apply", LLMGW_MAX_CHARGES);
+    }
+
+    ctx->charges = ngx_palloc(r->pool, n * sizeof(llmgw_charge_t));
+    info = ngx_palloc(r->pool, n * sizeof(llmgw_charge_info_t));
+    if (ctx->charges == NULL || info == NULL) {
+        return NGX_ERROR;
+    }
+
+    now = ngx_time();
+    n = 0;
+
+    for (e = &ctx->route->entity; e; e = e->parent) {
+        l = e->limits.elts;
+
+        for (i = 0; i < e->limits.nelts; i++) {
+            c = &ctx->charges[n];
+            llmgw_limit_window(&l[i], now, &start, &end);
+
+            /* {tag}:level:id:kind:period:start, a provider entry's id
+             * being key/provider */
+            p = ngx_snprintf(c->key, LLMGW_STORE_KEY_LEN, "{%V}:%c:",
+                             &ctx->vkey->tag, level_tag[e->level]);
+
+            if (e->level == LLMGW_LEVEL_ROUTE) {
+                p = ngx_snprintf(p, c->key + LLMGW_STORE_KEY_LEN - p, "%V/",
+                                 &ctx->vkey->id);
+            }
+
+            p = ngx_snprintf(p, c->key + LLMGW_STORE_KEY_LEN - p,
+                             "%V:%c:%V:%T", &e->id, kind_tag[l[i].kind],
+                             &l[i].name, start);
+            c->key_len = p - c->key;
+
+            c->limit = l[i].limit;
+            c->amount = l[i].kind == LLMGW_LIMIT_REQUESTS ? 1
+                        : l[i].kind == LLMGW_LIMIT_TOKENS ? ctx->estimate.total
+                        : ctx->estimate_cost;
+            c->reset = end;
+            c->used = 0;
+
+            info[n].entity = e;
+            info[n].limit = &l[i];
+            c->data = &info[n];
+            n++;
+        }
+    }
+
+    ctx->ncharges = n;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+llmgw_govern_refuse(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_charge_t *c)
+{
+    u_char               *p, retry[NGX_TIME_T_LEN], used[32], limit[32],
+                          need[32];
+    time_t                wait;
+    llmgw_limit_t        *l;
+    llmgw_entity_t       *e;
+    llmgw_charge_info_t  *info = c->data;
+
+    e = info->entity;
+    l = info->limit;
+    wait = ngx_max(c->reset - ngx_time(), 1);
+
+    ctx->refused = c;
+
+    p = ngx_sprintf(retry, "%T", wait);
+
+    if (llmgw_header(r, "Retry-After", retry, p - retry) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (l->kind == LLMGW_LIMIT_SPEND) {
+        *llmgw_usd(used, used + sizeof(used) - 1, c->used) = '\0';
+        *llmgw_usd(limit, limit + sizeof(limit) - 1, c->limit) = '\0';
+        *llmgw_usd(need, need + sizeof(need) - 1, c->amount) = '\0';
+
+        return llmgw_fail(r, ctx, LLMGW_HTTP_PAYMENT_REQUIRED,
+                          "budget_exceeded", "budget_exceeded",
+                          "Budget exceeded for %s \"%V\": %s of %s per %V "
+                          "spent, this request may cost up to %s; the "
+                          "budget resets in %Ts", llmgw_level_names[e->level],
+                          &e->id, used, limit, &l->name, need, wait);
+    }
+
+    return llmgw_fail(r, ctx, NGX_HTTP_TOO_MANY_REQUESTS, "rate_limit_error",
+                      "rate_limit_exceeded", "Rate limit reached for %s "
+                      "\"%V\": %L %s per %V (this request needs %L); retry "
+                      "in %Ts", llmgw_level_names[e->level], &e->id, c->limit,
+                      l->kind == LLMGW_LIMIT_REQUESTS ? "requests" : "tokens",
+                      &l->name, c->amount, wait);
+}
+
+
+/* $12.345678, to the micro-dollar */
+
+static u_char *
+llmgw_usd(u_char *p, u_char *last, int64_t pico)
+{
+    int64_t  micro;
+
+    micro = pico / 1000000;
+
+    return ngx_slprintf(p, last, "$%L.%06L", micro / 1000000,
+                        micro % 1000000);
+}
+
+
+/*
+ * x-ratelimit-{limit,remaining,reset}-{requests,tokens}, OpenAI's headers,
+ * from the tightest window of each kind.
+ */
+
+ngx_int_t
+llmgw_govern_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    u_char               buf[NGX_INT64_LEN + 2], *p;
+    int64_t              left, best_left;
+    ngx_uint_t           i, kind;
+    llmgw_charge_t      *c, *best;
+    llmgw_charge_info_t *info;
+
+    static const char  *names[2][3] = {
+        { "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
+          "x-ratelimit-reset-requests" },
+        { "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens",
+          "x-ratelimit-reset-tokens" }
+    };
+
+    if (!(ctx->reserved || ctx->refused)) {
+        return NGX_OK;
+    }
+
+    for (kind = LLMGW_LIMIT_REQUESTS; kind <= LLMGW_LIMIT_TOKENS; kind++) {
+        best = NULL;
+        best_left = 0;
+
+        for (i = 0; i < ctx->ncharges; i++) {
+            c = &ctx->charges[i];
+            info = c->data;
+
+            if (info->limit->kind != kind) {
+                continue;
+            }
+
+            left = ngx_max(c->limit - c->used, 0);
+
+            if (best == NULL || left < best_left) {
+                best = c;
+                best_left = left;
+            }
+        }
+
+        if (best == NULL) {
+            continue;
+        }
+
+        p = ngx_sprintf(buf, "%L", best->limit);
+        if (llmgw_header(r, names[kind][0], buf, p - buf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_sprintf(buf, "%L", best_left);
+        if (llmgw_header(r, names[kind][1], buf, p - buf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_sprintf(buf, "%Ts", ngx_max(best->reset - ngx_time(), 0));
+        if (llmgw_header(r, names[kind][2], buf, p - buf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+llmgw_header(ngx_http_request_t *r, const char *name, u_char *value,
+    size_t len)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value.data = ngx_pnalloc(r->pool, len);
+    if (h->value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(h->value.data, value, len);
+    h->value.len = len;
+
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return NGX_OK;
+}
+
+
+/*
+ * The log phase: what the request really used replaces what was reserved.
+ * A request that failed before the provider produced anything is released;
+ * one that succeeded without reporting usage keeps its reservation.
+ */
+
+ngx_int_t
+llmgw_log_handler(ngx_http_request_t *r)
+{
+    int64_t               tokens, cost, delta[LLMGW_MAX_CHARGES];
+    ngx_uint_t            i, release;
+    llmgw_ctx_t          *ctx;
+    llmgw_charge_info_t  *info;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+
+    if (ctx == NULL || ctx->route == NULL || ctx->settled) {
+        return NGX_OK;
+    }
+
+    ctx->settled = 1;
+
+    release = !ctx->usage.seen
+              && (r->headers_out.status >= NGX_HTTP_BAD_REQUEST
+                  || r->upstream == NULL);
+
+    if (ctx->usage.seen) {
+        tokens = ctx->usage.total ? ctx->usage.total
+                                  : ctx->usage.prompt + ctx->usage.completion;
+        cost = ctx->price ? llmgw_cost(ctx->price, &ctx->usage) : 0;
+
+    } else if (release) {
+        tokens = 0;
+        cost = 0;
+
+    } else {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "llmgw: the provider reported no usage: the "
+                      "estimate of %L tokens is charged",
+                      ctx->estimate.total);
+        tokens = ctx->estimate.total;
+        cost = ctx->estimate_cost;
+    }
+
+    ctx->cost = cost;
+
+    if (!ctx->reserved) {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < ctx->ncharges; i++) {
+        info = ctx->charges[i].data;
+
+        switch (info->limit->kind) {
+
+        case LLMGW_LIMIT_REQUESTS:
+            delta[i] = 0;
+            break;
+
+        case LLMGW_LIMIT_TOKENS:
+            delta[i] = tokens - ctx->charges[i].amount;
+            break;
+
+        default:
+            delta[i] = cost - ctx->charges[i].amount;
+        }
+    }
+
+    ctx->lmcf->store_ops->settle(ctx->lmcf->store, ctx->charges, delta,
+                                 ctx->ncharges);
+
+    return NGX_OK;
+}

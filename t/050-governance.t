@@ -1,0 +1,289 @@
+# Rate limits and budgets: reserved before the provider is called, at every
+# level (provider entry, key, team, customer) at once, settled to the real
+# usage after it.
+
+use lib 't/inc';
+use LlmgwTest;
+use Test::Nginx::Socket 'no_plan';
+
+# the request most blocks send, and what the gateway reserves for it:
+# a token per 4 bytes of body, and max_tokens
+our $body = '{"model":"gpt-4o-mini","max_tokens":100,"messages":[{"role":"user","content":"Hi"}]}';
+our $est_tokens = int((length($body) + 3) / 4) + 100;
+
+# gpt-4o-mini: $0.15 and $0.60 per million tokens, cached input $0.075,
+# in picodollars per token
+our ($in, $out, $cached) = (150_000, 600_000, 75_000);
+our $est_cost = int((length($body) + 3) / 4) * $in + 100 * $out;
+# the mock answers prompt 13 (4 cached), completion 7
+our $real_cost = 9 * $in + 4 * $cached + 7 * $out;
+
+sub usd { sprintf "%.12f", $_[0] / 1e12 }
+
+our $extra_config = <<'_EOC_';
+    location = /nousage/v1/chat/completions {
+        default_type application/json;
+        return 200 '{"id":"chatcmpl-2","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}';
+    }
+
+    location = /result.txt {
+        default_type text/plain;
+    }
+_EOC_
+
+# keys: "limited" (a key limit), "member" (a team under a customer),
+# "entry" (a limit on its provider entry); all on gpt-4o-mini
+sub gov {
+    my %o = @_;
+    my $k = sub { '"key_sha256": "' . ::digest($_[0]) . '"' };
+    my $kl = $o{key} // '';
+    my $tl = $o{team} // '';
+    my $cl = $o{customer} // '';
+    my $el = $o{entry} // '';
+    my $provider = $o{provider} // 'mock';
+    return <<"JSON";
+{
+  "providers": {
+    "mock": {"kind": "openai", "upstream": "mock", "scheme": "http", "base_path": "/mock/v1",
+             "keys": [{"id": "p1", "value": "env.TEST_LLMGW_PROVIDER_KEY"}]},
+    "nousage": {"kind": "openai", "upstream": "mock", "scheme": "http", "base_path": "/nousage/v1"},
+    "down": {"kind": "openai", "upstream": "down", "scheme": "http"},
+    "split7": {"kind": "openai", "upstream": "mock", "scheme": "http", "base_path": "/sse/split-7"}
+  },
+  "customers": {"acme": {"name": "ACME" $cl}},
+  "teams": {"platform": {"customer": "acme" $tl}},
+  "virtual_keys": [
+    {"id": "limited", @{[ $k->('sk-test-limited') ]}, "providers": ["$provider"] $kl},
+    {"id": "member", @{[ $k->('sk-test-member') ]}, "team": "platform", "providers": ["$provider"]},
+    {"id": "entry", @{[ $k->('sk-test-entry') ]},
+     "providers": [{"provider": "$provider" $el}]}
+  ],
+  "prices": {"gpt-4o-mini": {"input": 0.15, "output": 0.60, "cache_read": 0.075}}
+}
+JSON
+}
+
+our $http = $LlmgwTest::http_config . <<'_EOC_';
+    upstream down {
+        server 127.0.0.1:1;
+    }
+_EOC_
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a key's request limit: the third request in the window is refused, with OpenAI's headers
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config
+--- user_files eval
+">>> llmgw.json\n" . ::gov(key => ', "rate_limit": {"requests": 2, "window": "1h"}')
+--- request eval
+[ map { "POST /v1/chat/completions\n$::body" } 1 .. 3 ]
+--- more_headers
+Authorization: Bearer sk-test-limited
+--- error_code eval
+[200, 200, 429]
+--- response_headers eval
+[
+"x-ratelimit-limit-requests: 2\nx-ratelimit-remaining-requests: 1",
+"x-ratelimit-limit-requests: 2\nx-ratelimit-remaining-requests: 0",
+"x-ratelimit-limit-requests: 2\nx-ratelimit-remaining-requests: 0\nContent-Type: application/json",
+]
+--- response_headers_like eval
+[
+"x-ratelimit-reset-requests: \\d+s",
+"x-ratelimit-reset-requests: \\d+s",
+"Retry-After: \\d+\nx-ratelimit-reset-requests: \\d+s",
+]
+--- response_body_like eval
+[
+qr/"content":"Hi there!"/,
+qr/"content":"Hi there!"/,
+qr/^\{"error":\{"message":"Rate limit reached for key \\"limited\\": 2 requests per 1h \(this request needs 1\); retry in \d+s","type":"rate_limit_error","param":null,"code":"rate_limit_exceeded"\}\}$/,
+]
+
+
+
+=== TEST 2: a token limit is charged the estimate, then the real usage: the settlement frees the difference
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config
+--- user_files eval
+# admits a request while used + estimate <= limit: after three requests of
+# 20 real tokens each, the fourth does not fit
+">>> llmgw.json\n" . ::gov(key => ', "rate_limit": {"tokens": ' . ($::est_tokens + 40) . ', "window": "1h"}')
+--- request eval
+[ map { "POST /v1/chat/completions\n$::body" } 1 .. 4 ]
+--- more_headers
+Authorization: Bearer sk-test-limited
+--- error_code eval
+[200, 200, 200, 429]
+--- response_headers eval
+[
+"x-ratelimit-remaining-tokens: " . 40,
+"x-ratelimit-remaining-tokens: " . 20,
+"x-ratelimit-remaining-tokens: " . 0,
+"x-ratelimit-remaining-tokens: " . 101,
+]
+--- response_body_like eval
+[ qr/Hi there/, qr/Hi there/, qr/Hi there/,
+  qr/"message":"Rate limit reached for key \\"limited\\": \d+ tokens per 1h \(this request needs $::est_tokens\)/ ]
+
+
+
+=== TEST 3: a team's daily budget, charged the real cost: admits exactly what fits
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config
+--- user_files eval
+">>> llmgw.json\n" . ::gov(team => ', "budgets": [{"limit": ' . ::usd($::est_cost + 2 * $::real_cost) . ', "period": "1d"}]')
+--- request eval
+[ map { "POST /v1/chat/completions\n$::body" } 1 .. 4 ]
+--- more_headers
+Authorization: Bearer sk-test-member
+--- error_code eval
+[200, 200, 200, 402]
+--- response_body_like eval
+[ qr/Hi there/, qr/Hi there/, qr/Hi there/,
+  qr/^\{"error":\{"message":"Budget exceeded for team \\"platform\\": \$0\.000017 of \$0\.\d{6} per 1d spent, this request may cost up to \$0\.\d{6}; the budget resets in \d+s","type":"budget_exceeded","param":null,"code":"budget_exceeded"\}\}$/ ]
+
+
+
+=== TEST 4: the cost of a request, from its real usage and the price
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config
+--- user_files eval
+">>> llmgw.json\n" . ::gov()
+--- request eval
+"POST /v1/chat/completions\n$::body"
+--- more_headers
+Authorization: Bearer sk-test-member
+--- error_code: 200
+--- error_log
+usage: key=member provider=mock model=gpt-4o-mini pkey=p1 prompt=13 completion=7 total=20 cached=4 cost=0.000005850
+
+
+
+=== TEST 5: the customer above the team refuses too, and says so
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config
+--- user_files eval
+">>> llmgw.json\n" . ::gov(customer => ', "budgets": [{"limit": ' . ::usd($::est_cost - 1) . ', "period": "1M"}]',
+                           team => ', "budgets": [{"limit": 100, "period": "1d"}]')
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o-mini","max_tokens":100,"messages":[{"role":"user","content":"Hi"}]}
+--- more_headers
+Authorization: Bearer sk-test-member
+--- error_code: 402
+--- response_body_like: "message":"Budget exceeded for customer \\"acme\\": \$0\.000000 of \$0\.\d+ per 1M spent
+
+
+
+=== TEST 6: a limit on one provider entry of a key
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config
+--- user_files eval
+">>> llmgw.json\n" . ::gov(entry => ', "rate_limit": {"requests": 1, "window": "1h"}')
+--- request eval
+[ map { "POST /v1/chat/completions\n$::body" } 1 .. 2 ]
+--- more_headers
+Authorization: Bearer sk-test-entry
+--- error_code eval
+[200, 429]
+--- response_body_like eval
+[ qr/Hi there/, qr/"message":"Rate limit reached for provider entry \\"mock\\": 1 requests per 1h/ ]
+
+
+
+=== TEST 7: a model with no price is refused by default
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config
+--- user_files eval
+">>> llmgw.json\n" . ::gov()
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o-unpriced","messages":[{"role":"user","content":"Hi"}]}
+--- more_headers
+Authorization: Bearer sk-test-limited
+--- error_code: 403
+--- response_body
+{"error":{"message":"The model \"gpt-4o-unpriced\" on provider \"mock\" has no price, and this gateway refuses unpriced models","type":"permission_error","param":null,"code":"model_not_priced"}}
+
+
+
+=== TEST 8: ...and allowed, flagged in the log, when the policy says so
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config
+--- user_files eval
+">>> llmgw.json\n" . ::gov() =~ s/\n\}\n$/,\n  "unpriced_models": "allow"\n}\n/r
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o-unpriced","messages":[{"role":"user","content":"Hi"}]}
+--- more_headers
+Authorization: Bearer sk-test-limited
+--- error_code: 200
+--- error_log
+llmgw: model "gpt-4o-unpriced" on provider "mock" has no price: counted at $0 (unpriced_models allow)
+
+
+
+=== TEST 9: the shipped price table prices the provider's models
+--- http_config eval: $::http . "    llmgw_prices $ENV{TEST_NGINX_LLMGW_ROOT}/conf.d/prices.json;\n"
+--- config eval: $::config . $::extra_config
+--- user_files eval
+">>> llmgw.json\n" . ::gov() =~ s/"prices": \{[^\n]*\}\}/"prices": {}/r
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o","messages":[{"role":"user","content":"Hi"}]}
+--- more_headers
+Authorization: Bearer sk-test-limited
+--- error_code: 200
+--- error_log
+usage: key=limited provider=mock model=gpt-4o pkey=p1 prompt=13 completion=7 total=20 cached=4 cost=0.000097500
+
+
+
+=== TEST 10: a provider that cannot be reached releases the reservation
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config
+--- user_files eval
+">>> llmgw.json\n" . ::gov(provider => 'down', key => ', "rate_limit": {"tokens": ' . ($::est_tokens + 1) . ', "window": "1h"}') =~ s/\n\}\n$/,\n  "unpriced_models": "allow"\n}\n/r
+--- request eval
+[ map { "POST /v1/chat/completions\n$::body" } 1 .. 3 ]
+--- more_headers
+Authorization: Bearer sk-test-limited
+--- error_code eval
+[502, 502, 502]
+
+
+
+=== TEST 11: a stream's usage is settled like a whole response's
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config . $::sse_config
+--- user_files eval
+[[ "llmgw.json" => ::gov(provider => 'split7', key => ', "rate_limit": {"tokens": ' . ($::est_tokens + 4096 - 100 + 60) . ', "window": "1h"}') =~ s/\n\}\n$/,\n  "unpriced_models": "allow"\n}\n/r ],
+ [ "stream.sse" => ::fixture('openai-tools.sse') ]]
+--- request eval
+[ map { "POST /v1/chat/completions\n" . '{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Hi"}]}' } 1 .. 3 ]
+--- more_headers
+Authorization: Bearer sk-test-limited
+--- error_code eval
+[200, 200, 429]
+
+
+
+=== TEST 12: forty clients at once, two workers, a budget that admits exactly ten
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config
+--- main_config
+--- user_files eval
+# the provider reports no usage: every admitted request keeps its
+# reservation, so exactly ten fit
+">>> llmgw.json\n" . ::gov(provider => 'nousage', key => ', "budgets": [{"limit": ' . ::usd(10 * $::est_cost) . ', "period": "1d"}]') =~ s/"prices": \{"gpt-4o-mini"/"prices": {"nousage\/gpt-4o-mini"/r
+--- init
+::write_result(::parallel_statuses(40, ::post_request("/v1/chat/completions", "sk-test-limited", $::body)));
+--- request
+GET /result.txt
+--- response_body
+200 x10, 402 x30
