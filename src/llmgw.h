@@ -41,7 +41,8 @@ typedef enum {
     LLMGW_EP_UNKNOWN = 0,
     LLMGW_EP_CHAT,
     LLMGW_EP_EMBEDDINGS,
-    LLMGW_EP_MODELS
+    LLMGW_EP_MODELS,
+    LLMGW_EP_USAGE
 } llmgw_endpoint_e;
 
 
@@ -82,6 +83,13 @@ struct llmgw_entity_s {
     ngx_array_t                  limits;     /* llmgw_limit_t */
     llmgw_entity_t              *parent;
 };
+
+
+/* what a charge is: for errors, headers and reports */
+typedef struct {
+    llmgw_entity_t              *entity;
+    llmgw_limit_t               *limit;
+} llmgw_charge_info_t;
 
 
 typedef struct {
@@ -333,6 +341,9 @@ llmgw_api_key_t *llmgw_pick_api_key(llmgw_provider_t *p);
 /* llmgw_models.c */
 ngx_int_t llmgw_models_list(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 
+/* llmgw_usage_api.c */
+ngx_int_t llmgw_usage_report(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+
 /* llmgw_error.c */
 ngx_int_t llmgw_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     ngx_int_t status, const char *type, const char *code, const char *fmt,
@@ -360,9 +371,13 @@ char *llmgw_prices_done(ngx_conf_t *cf, llmgw_main_conf_t *lmcf);
 llmgw_price_t *llmgw_price(llmgw_main_conf_t *lmcf, llmgw_provider_t *p,
     ngx_str_t *model);
 int64_t llmgw_cost(llmgw_price_t *price, llmgw_usage_t *u);
+u_char *llmgw_format_usd(u_char *p, u_char *last, int64_t pico);
 
 /* llmgw_govern.c */
+extern const char  *llmgw_level_names[];
 ngx_int_t llmgw_govern_reserve(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+ngx_int_t llmgw_charges_build(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_entity_t **entities, ngx_uint_t nentities);
 ngx_int_t llmgw_govern_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 ngx_int_t llmgw_log_handler(ngx_http_request_t *r);
 

@@ -75,7 +75,7 @@ llmgw_access_start(ngx_http_request_t *r)
         return llmgw_access_fail(r, ctx);
     }
 
-    if (ctx->endpoint == LLMGW_EP_MODELS) {
+    if (ctx->endpoint == LLMGW_EP_MODELS || ctx->endpoint == LLMGW_EP_USAGE) {
         if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
             llmgw_fail(r, ctx, NGX_HTTP_NOT_ALLOWED, "invalid_request_error",
                        "method_not_allowed", "Method %V is not allowed on "
@@ -94,9 +94,15 @@ llmgw_access_start(ngx_http_request_t *r)
         return llmgw_access_fail(r, ctx);
     }
 
-    if (ctx->endpoint == LLMGW_EP_MODELS) {
+    if (ctx->endpoint == LLMGW_EP_MODELS || ctx->endpoint == LLMGW_EP_USAGE) {
+        /* answered here: the phases stop */
         ctx->error_sent = 1;
-        ngx_http_finalize_request(r, llmgw_models_list(r, ctx));
+        rc = (ctx->endpoint == LLMGW_EP_MODELS) ? llmgw_models_list(r, ctx)
+                                                 : llmgw_usage_report(r, ctx);
+        if (rc != NGX_DONE) {
+            ngx_http_finalize_request(r, rc);
+        }
+
         return NGX_DONE;
     }
 
@@ -216,6 +222,10 @@ llmgw_endpoint(ngx_http_request_t *r)
 
     if (llmgw_ends_with("/models")) {
         return LLMGW_EP_MODELS;
+    }
+
+    if (llmgw_ends_with("/llmgw/usage")) {
+        return LLMGW_EP_USAGE;
     }
 
 #undef llmgw_ends_with

@@ -183,7 +183,9 @@ llmgw_send_error(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         h->hash = 1;
         ngx_str_set(&h->key, "Allow");
 
-        if (ctx->endpoint == LLMGW_EP_MODELS) {
+        if (ctx->endpoint == LLMGW_EP_MODELS
+            || ctx->endpoint == LLMGW_EP_USAGE)
+        {
             ngx_str_set(&h->value, "GET, HEAD");
 
         } else {

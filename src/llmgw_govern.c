@@ -9,12 +9,6 @@
 #include "llmgw.h"
 
 
-typedef struct {
-    llmgw_entity_t     *entity;
-    llmgw_limit_t      *limit;
-} llmgw_charge_info_t;
-
-
 static ngx_int_t llmgw_govern_price(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static void llmgw_govern_estimate(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static ngx_int_t llmgw_govern_charges(ngx_http_request_t *r,
@@ -26,11 +20,10 @@ static void llmgw_govern_done(void *data, llmgw_store_rc_e rc,
 static void llmgw_govern_cleanup(void *data);
 static ngx_int_t llmgw_govern_refuse(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_charge_t *c);
-static u_char *llmgw_usd(u_char *p, u_char *last, int64_t pico);
 static ngx_int_t llmgw_header(ngx_http_request_t *r, const char *name,
     u_char *value, size_t len);
 
-static const char  *llmgw_level_names[] = {
+const char  *llmgw_level_names[] = {
     "provider entry", "key", "team", "customer"
 };
 
@@ -234,12 +227,33 @@ llmgw_govern_estimate(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 }
 
 
+/* the request's levels: its provider entry, key, team, customer */
+
 static ngx_int_t
 llmgw_govern_charges(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
+    ngx_uint_t       n;
+    llmgw_entity_t  *e, *levels[4];
+
+    n = 0;
+
+    for (e = &ctx->route->entity; e; e = e->parent) {
+        levels[n++] = e;
+    }
+
+    return llmgw_charges_build(r, ctx, levels, n);
+}
+
+
+/* a charge for each limit of each entity, amounts from the estimate */
+
+ngx_int_t
+llmgw_charges_build(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_entity_t **entities, ngx_uint_t nentities)
+{
     u_char               *p;
     time_t                now, start, end;
-    ngx_uint_t            i, n;
+    ngx_uint_t            i, j, n;
     llmgw_limit_t        *l;
     llmgw_charge_t       *c;
     llmgw_entity_t       *e;
@@ -250,8 +264,8 @@ llmgw_govern_charges(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 
     n = 0;
 
-    for (e = &ctx->route->entity; e; e = e->parent) {
-        n += e->limits.nelts;
+    for (j = 0; j < nentities; j++) {
+        n += entities[j]->limits.nelts;
     }
 
     ctx->ncharges = 0;
@@ -275,7 +289,8 @@ llmgw_govern_charges(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     now = ngx_time();
     n = 0;
 
-    for (e = &ctx->route->entity; e; e = e->parent) {
+    for (j = 0; j < nentities; j++) {
+        e = entities[j];
         l = e->limits.elts;
 
         for (i = 0; i < e->limits.nelts; i++) {
@@ -298,7 +313,8 @@ llmgw_govern_charges(ngx_http_request_t *r, llmgw_ctx_t *ctx)
             c->key_len = p - c->key;
 
             c->limit = l[i].limit;
-            c->amount = l[i].kind == LLMGW_LIMIT_REQUESTS ? 1
+            c->amount = l[i].kind == LLMGW_LIMIT_REQUESTS
+                        ? (ctx->estimate.total ? 1 : 0)
                         : l[i].kind == LLMGW_LIMIT_TOKENS ? ctx->estimate.total
                         : ctx->estimate_cost;
             c->reset = end;
@@ -341,9 +357,9 @@ llmgw_govern_refuse(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     }
 
     if (l->kind == LLMGW_LIMIT_SPEND) {
-        *llmgw_usd(used, used + sizeof(used) - 1, c->used) = '\0';
-        *llmgw_usd(limit, limit + sizeof(limit) - 1, c->limit) = '\0';
-        *llmgw_usd(need, need + sizeof(need) - 1, c->amount) = '\0';
+        *llmgw_format_usd(used, used + sizeof(used) - 1, c->used) = '\0';
+        *llmgw_format_usd(limit, limit + sizeof(limit) - 1, c->limit) = '\0';
+        *llmgw_format_usd(need, need + sizeof(need) - 1, c->amount) = '\0';
 
         return llmgw_fail(r, ctx, LLMGW_HTTP_PAYMENT_REQUIRED,
                           "budget_exceeded", "budget_exceeded",
@@ -359,20 +375,6 @@ llmgw_govern_refuse(ngx_http_request_t *r, llmgw_ctx_t *ctx,
                       "in %Ts", llmgw_level_names[e->level], &e->id, c->limit,
                       l->kind == LLMGW_LIMIT_REQUESTS ? "requests" : "tokens",
                       &l->name, c->amount, wait);
-}
-
-
-/* $12.345678, to the micro-dollar */
-
-static u_char *
-llmgw_usd(u_char *p, u_char *last, int64_t pico)
-{
-    int64_t  micro;
-
-    micro = pico / 1000000;
-
-    return ngx_slprintf(p, last, "$%L.%06L", micro / 1000000,
-                        micro % 1000000);
 }
 
 

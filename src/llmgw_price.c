@@ -298,3 +298,17 @@ llmgw_cost(llmgw_price_t *price, llmgw_usage_t *u)
     return (u->prompt - cached) * price->input + cached * price->cache_read
            + u->completion * price->output;
 }
+
+
+/* $12.345678, to the microdollar */
+
+u_char *
+llmgw_format_usd(u_char *p, u_char *last, int64_t pico)
+{
+    int64_t  micro;
+
+    micro = pico / 1000000;
+
+    return ngx_slprintf(p, last, "$%L.%06L", micro / 1000000,
+                        micro % 1000000);
+}

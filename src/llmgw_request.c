@@ -63,13 +63,15 @@ llmgw_request_read(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 
 
 /* The body in one piece: in place when nginx read it into one buffer (it
- * does when client_body_buffer_size holds it: see the loc conf merge). */
+ * does when client_body_buffer_size holds it: see the loc conf merge),
+ * else gathered, from a temp file too (client_body_in_file_only). */
 
 static ngx_int_t
 llmgw_request_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
     u_char       *p;
-    size_t        len;
+    off_t         len;
+    ssize_t       n;
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
 
@@ -79,17 +81,7 @@ llmgw_request_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
          cl;
          cl = cl->next)
     {
-        b = cl->buf;
-
-        if (b->in_file && !ngx_buf_in_memory(b)) {
-            return llmgw_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                              "api_error", "internal_error",
-                              "request body was buffered to a file: "
-                              "client_body_buffer_size is below "
-                              "llmgw_max_body");
-        }
-
-        len += b->last - b->pos;
+        len += ngx_buf_size(cl->buf);
     }
 
     if (len == 0) {
@@ -101,7 +93,7 @@ llmgw_request_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 
     cl = r->request_body->bufs;
 
-    if (cl->next == NULL) {
+    if (cl->next == NULL && ngx_buf_in_memory(cl->buf)) {
         ctx->body.data = cl->buf->pos;
         ctx->body.len = len;
         return NGX_OK;
@@ -116,9 +108,28 @@ llmgw_request_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     ctx->body.len = len;
 
     for ( /* void */ ; cl; cl = cl->next) {
-        if (cl->buf->last > cl->buf->pos) {
-            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        b = cl->buf;
+
+        if (ngx_buf_size(b) == 0) {
+            continue;
         }
+
+        if (ngx_buf_in_memory(b)) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        /* a local temp file, read as nginx's proxy module would */
+        n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                          b->file_pos);
+
+        if (n != b->file_last - b->file_pos) {
+            return llmgw_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                              "api_error", "internal_error",
+                              "the request body could not be read back");
+        }
+
+        p += n;
     }
 
     return NGX_OK;

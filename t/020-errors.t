@@ -286,3 +286,17 @@ Content-Type: application/json
 {"error":{"message":"The provider could not be reached","type":"api_error","param":null,"code":"upstream_unavailable"}}
 --- error_log
 connect() failed (111: Connection refused)
+
+
+
+=== TEST 16: a body nginx keeps in a temp file is read back
+--- http_config eval: $::http_config
+--- config eval: $::config =~ s/llmgw on;/llmgw on;\n        client_body_in_file_only clean;/r
+--- user_files eval
+">>> llmgw.json\n" . ::governance()
+--- request eval
+"POST /v1/chat/completions\n" . '{"model":"echo-1","messages":[{"role":"user","content":"' . ("z" x 5000) . '"}]}'
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code: 200
+--- response_body_like: "length":"5060","body":\{"model":"echo-1","messages":\[\{"role":"user","content":"z{5000}"\}\]\}\}$

@@ -287,3 +287,37 @@ Authorization: Bearer sk-test-limited
 GET /result.txt
 --- response_body
 200 x10, 402 x30
+
+
+
+=== TEST 13: a key sees its own limits, usage and remaining budgets at every level
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config
+--- user_files eval
+">>> llmgw.json\n" . ::gov(key => ', "rate_limit": {"requests": 5, "tokens": 100000, "window": "1h"}',
+                           team => ', "budgets": [{"limit": 2.5, "period": "1d"}]',
+                           customer => ', "budgets": [{"limit": 100, "period": "1M", "reset": "rolling"}]')
+=~ s/"team": "platform", "providers": \["mock"\]/"team": "platform", "providers": ["mock"], "rate_limit": {"requests": 5, "tokens": 100000, "window": "1h"}/r
+--- request eval
+["POST /v1/chat/completions\n$::body", "GET /v1/llmgw/usage"]
+--- more_headers
+Authorization: Bearer sk-test-member
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[qr/Hi there/,
+qr/^\{"object":"llmgw.usage","key":"member","limits":\[\{"level":"key","id":"member","kind":"requests","window":"1h","limit":5,"used":1,"remaining":4,"resets_at":\d+\},\{"level":"key","id":"member","kind":"tokens","window":"1h","limit":100000,"used":20,"remaining":99980,"resets_at":\d+\},\{"level":"team","id":"platform","kind":"budget","period":"1d","reset":"calendar","limit_usd":"2.500000","spent_usd":"0.000005","remaining_usd":"2.499994","resets_at":\d+\},\{"level":"customer","id":"acme","kind":"budget","period":"1M","reset":"rolling","limit_usd":"100.000000","spent_usd":"0.000005","remaining_usd":"99.999994","resets_at":\d+\}\]\}$/]
+
+
+
+=== TEST 14: the usage endpoint needs the key, and GET
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config
+--- user_files eval
+">>> llmgw.json\n" . ::gov()
+--- request eval
+["GET /v1/llmgw/usage", "POST /v1/llmgw/usage\n{}"]
+--- more_headers eval
+["", "Authorization: Bearer sk-test-member"]
+--- error_code eval
+[401, 405]
