@@ -29,6 +29,10 @@ static char *ngx_http_llmgw_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_llmgw_store(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_llmgw_snapshot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_llmgw_init_process(ngx_cycle_t *cycle);
+static void ngx_http_llmgw_exit_process(ngx_cycle_t *cycle);
 
 
 static ngx_conf_enum_t  ngx_http_llmgw_store_fail[] = {
@@ -79,6 +83,13 @@ static ngx_command_t  ngx_http_llmgw_commands[] = {
       0,
       NULL },
 
+    { ngx_string("llmgw_snapshot"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_llmgw_snapshot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("llmgw_store_fail"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_enum_slot,
@@ -119,10 +130,10 @@ ngx_module_t  ngx_http_llmgw_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_llmgw_init_process,           /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_llmgw_exit_process,           /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -360,4 +371,82 @@ ngx_http_llmgw_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                        "this build has", &value[1]);
 
     return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_llmgw_snapshot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    llmgw_main_conf_t  *lmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (lmcf->snapshot.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    lmcf->snapshot = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &lmcf->snapshot, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    lmcf->snapshot_tmp.len = lmcf->snapshot.len + sizeof(".tmp") - 1;
+    lmcf->snapshot_tmp.data = ngx_pnalloc(cf->pool,
+                                          lmcf->snapshot_tmp.len + 1);
+    if (lmcf->snapshot_tmp.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_sprintf(lmcf->snapshot_tmp.data, "%V.tmp%Z", &lmcf->snapshot);
+
+    lmcf->snapshot_interval = 30000;
+
+    if (cf->args->nelts == 3) {
+        lmcf->snapshot_interval = ngx_parse_time(&value[2], 0);
+
+        if (lmcf->snapshot_interval == (ngx_msec_t) NGX_ERROR
+            || lmcf->snapshot_interval < 1000)
+        {
+            return "has an invalid interval: at least 1s";
+        }
+    }
+
+#if (NGX_THREADS)
+    /* the periodic write goes through the default thread pool */
+    if (ngx_thread_pool_add(cf, NULL) == NULL) {
+        return NGX_CONF_ERROR;
+    }
+#endif
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_llmgw_init_process(ngx_cycle_t *cycle)
+{
+    llmgw_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_llmgw_module);
+
+    if (lmcf == NULL) {
+        return NGX_OK;
+    }
+
+    return llmgw_snapshot_init_process(cycle, lmcf);
+}
+
+
+static void
+ngx_http_llmgw_exit_process(ngx_cycle_t *cycle)
+{
+    llmgw_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_llmgw_module);
+
+    if (lmcf) {
+        llmgw_snapshot_exit_process(cycle, lmcf);
+    }
 }

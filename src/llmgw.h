@@ -208,6 +208,7 @@ typedef struct {
     const llmgw_store_ops_t     *store_ops;
     void                        *store;
     ngx_str_t                    snapshot;
+    ngx_str_t                    snapshot_tmp;
     ngx_msec_t                   snapshot_interval;
     ngx_shm_zone_t              *zone;
     ngx_slab_pool_t             *shpool;
@@ -383,6 +384,17 @@ ngx_int_t llmgw_log_handler(ngx_http_request_t *r);
 
 /* llmgw_store_shm.c */
 void llmgw_store_shm_init(llmgw_shm_t *sh);
+ngx_int_t llmgw_store_shm_restore(llmgw_main_conf_t *lmcf, u_char *key,
+    size_t len, time_t reset, int64_t value);
+ngx_uint_t llmgw_store_shm_count(llmgw_main_conf_t *lmcf);
+u_char *llmgw_store_shm_dump(llmgw_main_conf_t *lmcf, u_char *buf,
+    size_t size, const char *header);
+
+/* llmgw_snapshot.c */
+ngx_int_t llmgw_snapshot_load(llmgw_main_conf_t *lmcf, ngx_log_t *log);
+ngx_int_t llmgw_snapshot_init_process(ngx_cycle_t *cycle,
+    llmgw_main_conf_t *lmcf);
+void llmgw_snapshot_exit_process(ngx_cycle_t *cycle, llmgw_main_conf_t *lmcf);
 
 /* llmgw_filter.c */
 ngx_int_t llmgw_filter_init(ngx_conf_t *cf);

@@ -316,3 +316,88 @@ llmgw_shm_rbtree_insert(ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
     node->right = sentinel;
     ngx_rbt_red(node);
 }
+
+
+/* the snapshot's side: at start, in the master, before any worker */
+
+ngx_int_t
+llmgw_store_shm_restore(llmgw_main_conf_t *lmcf, u_char *key, size_t len,
+    time_t reset, int64_t value)
+{
+    uint32_t          hash;
+    llmgw_counter_t  *cnt;
+
+    if (len > LLMGW_STORE_KEY_LEN) {
+        return NGX_OK;
+    }
+
+    hash = ngx_crc32_short(key, len);
+
+    cnt = llmgw_shm_lookup(lmcf->sh, key, len, hash);
+
+    if (cnt == NULL) {
+        cnt = llmgw_shm_create(lmcf, key, len, hash, reset);
+        if (cnt == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    cnt->reset = reset;
+    cnt->value = value;
+
+    return NGX_OK;
+}
+
+
+/* under the zone's lock */
+
+ngx_uint_t
+llmgw_store_shm_count(llmgw_main_conf_t *lmcf)
+{
+    ngx_uint_t    n;
+    ngx_queue_t  *q;
+
+    n = 0;
+
+    for (q = ngx_queue_head(&lmcf->sh->queue);
+         q != ngx_queue_sentinel(&lmcf->sh->queue);
+         q = ngx_queue_next(q))
+    {
+        n++;
+    }
+
+    return n;
+}
+
+
+/* under the zone's lock; buf holds llmgw_store_shm_count() lines */
+
+u_char *
+llmgw_store_shm_dump(llmgw_main_conf_t *lmcf, u_char *buf, size_t size,
+    const char *header)
+{
+    u_char           *p, *last;
+    time_t            now;
+    ngx_queue_t      *q;
+    llmgw_counter_t  *cnt;
+
+    p = buf;
+    last = buf + size;
+    now = ngx_time();
+
+    p = ngx_slprintf(p, last, "%s", header);
+
+    for (q = ngx_queue_head(&lmcf->sh->queue);
+         q != ngx_queue_sentinel(&lmcf->sh->queue);
+         q = ngx_queue_next(q))
+    {
+        cnt = ngx_queue_data(q, llmgw_counter_t, queue);
+
+        if (cnt->reset > now) {
+            p = ngx_slprintf(p, last, "%T %L %*s\n", cnt->reset, cnt->value,
+                             (size_t) cnt->len, cnt->key);
+        }
+    }
+
+    return p;
+}

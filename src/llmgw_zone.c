@@ -79,5 +79,9 @@ llmgw_zone_init(ngx_shm_zone_t *shm_zone, void *data)
     ngx_sprintf(shpool->log_ctx, " in llmgw zone \"%V\"%Z",
                 &shm_zone->shm.name);
 
+    if (lmcf->snapshot.len) {
+        return llmgw_snapshot_load(lmcf, shm_zone->shm.log);
+    }
+
     return NGX_OK;
 }
