@@ -151,3 +151,88 @@ virtual key "a": "expires_at" must be UTC "YYYY-MM-DDThh:mm:ssZ" or a Unix time
 --- must_die
 --- error_log eval
 qr/llmgw_config "[^"]*nothing-here\.json": unable to open/
+
+
+
+=== TEST 12: a budget without a period
+--- http_config eval: $::http
+--- config
+--- user_files eval
+">>> llmgw.json\n" . qq{{"providers": {"mock": {"kind": "openai", "upstream": "mock"}},
+ "virtual_keys": [{"id": "a", "key_sha256": "$::key", "providers": ["mock"], "budgets": [{"limit": 10}]}]}}
+--- must_die
+--- error_log
+virtual key "a": a budget is {"limit": dollars, "period": "1d", "reset": "calendar" or "rolling"}
+
+
+
+=== TEST 13: a rate limit window of a month
+--- http_config eval: $::http
+--- config
+--- user_files eval
+">>> llmgw.json\n" . qq{{"providers": {"mock": {"kind": "openai", "upstream": "mock"}},
+ "virtual_keys": [{"id": "a", "key_sha256": "$::key", "providers": ["mock"], "rate_limit": {"requests": 10, "window": "1M"}}]}}
+--- must_die
+--- error_log
+virtual key "a": a rate limit "window" is a number and one of s, m, h, d
+
+
+
+=== TEST 14: a team of an unknown customer
+--- http_config eval: $::http
+--- config
+--- user_files
+>>> llmgw.json
+{"teams": {"payments": {"customer": "nobody"}}}
+--- must_die
+--- error_log
+team "payments": "customer": no such customer
+
+
+
+=== TEST 15: a key in a team and a customer at once
+--- http_config eval: $::http
+--- config
+--- user_files eval
+">>> llmgw.json\n" . qq{{"providers": {"mock": {"kind": "openai", "upstream": "mock"}},
+ "customers": {"acme": {}}, "teams": {"t": {}},
+ "virtual_keys": [{"id": "a", "key_sha256": "$::key", "providers": ["mock"], "team": "t", "customer": "acme"}]}}
+--- must_die
+--- error_log
+virtual key "a": a key belongs to a team or to a customer, not both
+
+
+
+=== TEST 16: an id that could not be a store key
+--- http_config eval: $::http
+--- config
+--- user_files eval
+">>> llmgw.json\n" . qq{{"providers": {"mock": {"kind": "openai", "upstream": "mock"}},
+ "virtual_keys": [{"id": "team a/b", "key_sha256": "$::key", "providers": ["mock"]}]}}
+--- must_die
+--- error_log
+an id has only letters, digits, "-", "_" and "."
+
+
+
+=== TEST 17: a price in the wrong unit
+--- http_config eval: $::http
+--- config
+--- user_files
+>>> llmgw.json
+{"prices": {"gpt-4o": {"input": "2.50 USD", "output": 10}}}
+--- must_die
+--- error_log eval
+qr/price of "gpt-4o": "input" must be a number of dollars per million tokens/
+
+
+
+=== TEST 18: an unknown policy for unpriced models
+--- http_config eval: $::http
+--- config
+--- user_files
+>>> llmgw.json
+{"unpriced_models": "free"}
+--- must_die
+--- error_log
+"unpriced_models" is "reject" or "allow"
