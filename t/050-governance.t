@@ -321,3 +321,24 @@ qr/^\{"object":"llmgw.usage","key":"member","limits":\[\{"level":"key","id":"mem
 ["", "Authorization: Bearer sk-test-member"]
 --- error_code eval
 [401, 405]
+
+
+
+=== TEST 15: a window rolls over: the next one starts empty
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config
+--- user_files eval
+">>> llmgw.json\n" . ::gov(key => ', "rate_limit": {"requests": 2, "window": "2s"}')
+--- init
+use Time::HiRes ();
+# start just after a window begins, so that three requests share it
+Time::HiRes::sleep(2 - Time::HiRes::time() % 2 + 0.05);
+my $req = ::post_request("/v1/chat/completions", "sk-test-limited", $::body);
+my @s = map { ::http_status($req) } 1 .. 3;
+Time::HiRes::sleep(2 - Time::HiRes::time() % 2 + 0.05);
+push @s, ::http_status($req);
+::write_result("@s");
+--- request
+GET /result.txt
+--- response_body
+200 200 429 200
