@@ -73,10 +73,17 @@ test: deps all test-unit test-nginx
 test-unit:
 	$(MAKE) -s -C test
 
+# with a Redis of their own, on a free port; the governance suite once more
+# on the Redis store
+REDIS_FILES ?= t/050-governance.t t/090-redis.t
+
 test-nginx: all
 	$(TEST_ENV) TEST_NGINX_BINARY=$(NGINX) \
 	TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(MODULE) \
-	    $(PROVE) $(PROVE_INC) $(TEST_FILES)
+	    tools/with-redis.sh $(PROVE) $(PROVE_INC) $(TEST_FILES)
+	$(TEST_ENV) TEST_NGINX_BINARY=$(NGINX) TEST_LLMGW_STORE=redis \
+	TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(MODULE) \
+	    tools/with-redis.sh $(PROVE) $(PROVE_INC) $(REDIS_FILES)
 
 # The same suites against a module built with AddressSanitizer and UBSan,
 # loaded into Debian's nginx with the sanitizer runtime preloaded; any
@@ -88,7 +95,12 @@ test-asan: deps
 	$(TEST_ENV) TEST_NGINX_BINARY=$(CURDIR)/tools/nginx-asan \
 	TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(ASAN_MODULE) \
 	LLMGW_SAN_REPORTS=$(CURDIR)/$(ASAN_BUILD)/reports \
-	    $(PROVE) $(PROVE_INC) $(TEST_FILES)
+	    tools/with-redis.sh $(PROVE) $(PROVE_INC) $(TEST_FILES)
+	$(TEST_ENV) TEST_NGINX_BINARY=$(CURDIR)/tools/nginx-asan \
+	TEST_LLMGW_STORE=redis \
+	TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(ASAN_MODULE) \
+	LLMGW_SAN_REPORTS=$(CURDIR)/$(ASAN_BUILD)/reports \
+	    tools/with-redis.sh $(PROVE) $(PROVE_INC) $(REDIS_FILES)
 	@if ls $(ASAN_BUILD)/reports/* >/dev/null 2>&1; then \
 	    cat $(ASAN_BUILD)/reports/*; \
 	    echo "test-asan: sanitizer reports above"; exit 1; \
@@ -112,3 +124,16 @@ clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) t/servroot
 	-$(MAKE) -s -C test clean
 	-$(MAKE) -s -C fuzz clean
+
+# --- bench -----------------------------------------------------------------
+
+# llmgw against plain nginx proxy_pass to the same mock: wrk rounds and
+# callgrind counts (bench/run.sh).  Never part of `make test`.
+# BENCH_QUICK=1 for a run of under a minute.
+BENCH_PACKAGES := wrk valgrind
+
+.PHONY: bench
+bench: deps
+	@$(MAKE) -s deps EXTRA_PACKAGES="$(BENCH_PACKAGES)"
+	@$(MAKE) -s all
+	@bench/run.sh

@@ -14,6 +14,7 @@
 
 
 #include "llmgw.h"
+#include "llmgw_redis.h"
 
 
 static ngx_int_t ngx_http_llmgw_preconfiguration(ngx_conf_t *cf);
@@ -366,9 +367,16 @@ ngx_http_llmgw_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_OK;
     }
 
+    if (ngx_strcmp(value[1].data, "redis") == 0 && cf->args->nelts >= 3) {
+        lmcf->store_ops = &llmgw_store_redis_ops;
+        return llmgw_store_redis_conf(cf, &value[2], cf->args->nelts - 2,
+                                      &lmcf->store);
+    }
+
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid store \"%V\": \"shm\" is the one store "
-                       "this build has", &value[1]);
+                       "invalid store \"%V\": \"shm\", or \"redis "
+                       "ADDRESS [timeout=T] [db=N] [user=U] [password=P]\"",
+                       &value[1]);
 
     return NGX_CONF_ERROR;
 }
@@ -435,6 +443,12 @@ ngx_http_llmgw_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    if (lmcf->store_ops == &llmgw_store_redis_ops
+        && llmgw_store_redis_init_process(cycle, lmcf->store) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     return llmgw_snapshot_init_process(cycle, lmcf);
 }
 
@@ -446,7 +460,13 @@ ngx_http_llmgw_exit_process(ngx_cycle_t *cycle)
 
     lmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_llmgw_module);
 
-    if (lmcf) {
-        llmgw_snapshot_exit_process(cycle, lmcf);
+    if (lmcf == NULL) {
+        return;
     }
+
+    if (lmcf->store_ops == &llmgw_store_redis_ops) {
+        llmgw_store_redis_exit_process(cycle, lmcf->store);
+    }
+
+    llmgw_snapshot_exit_process(cycle, lmcf);
 }

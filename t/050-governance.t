@@ -70,6 +70,7 @@ our $http = $LlmgwTest::http_config . <<'_EOC_';
 _EOC_
 
 no_shuffle();
+store_setup();
 run_tests();
 
 __DATA__

@@ -79,8 +79,21 @@ sub governance {
 JSON
 }
 
+# the store: shm, or with TEST_LLMGW_STORE=redis the Redis that
+# tools/with-redis.sh started (emptied before each block, see store_setup)
+our $redis_port = $ENV{TEST_NGINX_REDIS_PORT};
+our $store_config = ($ENV{TEST_LLMGW_STORE} // '') eq 'redis'
+    ? "    llmgw_store redis 127.0.0.1:$redis_port timeout=1s;\n" : '';
+
+sub redis_cli { system("redis-cli -p $redis_port @_ >/dev/null 2>&1") }
+
+sub store_setup {
+    return unless $store_config;
+    main::add_block_preprocessor(sub { redis_cli('flushall') });
+}
+
 # http{} level: the module's settings and the mock's upstream block
-our $http_config = <<'_EOC_';
+our $http_config = $store_config . <<'_EOC_';
     llmgw_config ../html/llmgw.json;
     llmgw_zone llmgw 1m;
 
@@ -254,6 +267,8 @@ sub import {
     *{"main::http_status"} = \&http_status;
     *{"main::parallel_statuses"} = \&parallel_statuses;
     *{"main::write_result"} = \&write_result;
+    *{"main::store_setup"} = \&store_setup;
+    *{"main::redis_cli"} = \&redis_cli;
 }
 
 1;
