@@ -352,6 +352,8 @@ ngx_int_t llmgw_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx,
 ngx_int_t llmgw_send_error(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 ngx_int_t llmgw_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_buf_t *b);
+ngx_int_t llmgw_send_json_value(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *v);
 ngx_buf_t *llmgw_error_body(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 void llmgw_error_for_status(llmgw_ctx_t *ctx, ngx_uint_t status);
 
@@ -379,6 +381,8 @@ extern const char  *llmgw_level_names[];
 ngx_int_t llmgw_govern_reserve(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 ngx_int_t llmgw_charges_build(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_entity_t **entities, ngx_uint_t nentities);
+llmgw_store_waiter_t *llmgw_store_waiter(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx, llmgw_store_done_pt done);
 ngx_int_t llmgw_govern_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 ngx_int_t llmgw_log_handler(ngx_http_request_t *r);
 

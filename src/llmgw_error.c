@@ -234,3 +234,33 @@ llmgw_send_json(ngx_http_request_t *r, ngx_uint_t status, ngx_buf_t *b)
 
     return ngx_http_output_filter(r, &out);
 }
+
+
+/* a jansson value as the whole response */
+
+ngx_int_t
+llmgw_send_json_value(ngx_http_request_t *r, ngx_uint_t status, json_t *v)
+{
+    char       *text;
+    size_t      len;
+    ngx_buf_t  *b;
+
+    text = json_dumps(v, JSON_COMPACT);
+    if (text == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = ngx_strlen(text);
+
+    b = ngx_create_temp_buf(r->pool, len + 1);
+    if (b == NULL) {
+        free(text);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, text, len);
+    *b->last++ = '\n';
+    free(text);
+
+    return llmgw_send_json(r, status, b);
+}

@@ -17,7 +17,7 @@ static ngx_int_t llmgw_govern_answer(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_store_rc_e rc, ngx_uint_t refused);
 static void llmgw_govern_done(void *data, llmgw_store_rc_e rc,
     ngx_uint_t refused);
-static void llmgw_govern_cleanup(void *data);
+static void llmgw_store_waiter_cleanup(void *data);
 static ngx_int_t llmgw_govern_refuse(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_charge_t *c);
 static ngx_int_t llmgw_header(ngx_http_request_t *r, const char *name,
@@ -38,8 +38,6 @@ llmgw_govern_reserve(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
     ngx_uint_t             refused;
     llmgw_store_rc_e       rc;
-    llmgw_main_conf_t     *lmcf;
-    ngx_http_cleanup_t    *cln;
     llmgw_store_waiter_t  *w;
 
     if (llmgw_govern_price(r, ctx) != NGX_OK) {
@@ -56,25 +54,13 @@ llmgw_govern_reserve(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         return NGX_OK;
     }
 
-    lmcf = ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
-
-    w = ngx_pcalloc(r->pool, sizeof(llmgw_store_waiter_t));
-    cln = ngx_http_cleanup_add(r, 0);
-    if (w == NULL || cln == NULL) {
+    w = llmgw_store_waiter(r, ctx, llmgw_govern_done);
+    if (w == NULL) {
         return NGX_ERROR;
     }
 
-    w->done = llmgw_govern_done;
-    w->data = r;
-    w->charges = ctx->charges;
-    w->n = ctx->ncharges;
-    ctx->waiter = w;
-
-    cln->handler = llmgw_govern_cleanup;
-    cln->data = ctx;
-
     refused = 0;
-    rc = lmcf->store_ops->reserve(lmcf->store, w, &refused);
+    rc = ctx->lmcf->store_ops->reserve(ctx->lmcf->store, w, &refused);
 
     if (rc == LLMGW_STORE_AGAIN) {
         ctx->waiting = 1;
@@ -92,8 +78,10 @@ llmgw_govern_done(void *data, llmgw_store_rc_e rc, ngx_uint_t refused)
 {
     ngx_http_request_t *r = data;
 
-    llmgw_ctx_t  *ctx;
+    llmgw_ctx_t       *ctx;
+    ngx_connection_t  *c;
 
+    c = r->connection;
     ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
 
     ctx->waiting = 0;
@@ -103,20 +91,47 @@ llmgw_govern_done(void *data, llmgw_store_rc_e rc, ngx_uint_t refused)
 
     r->write_event_handler = ngx_http_core_run_phases;
     ngx_http_core_run_phases(r);
-    ngx_http_run_posted_requests(r->connection);
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* a waiter for the store's answer about this request's charges; the
+ * request's cleanup cancels it, so the store never touches a request that
+ * went away */
+
+llmgw_store_waiter_t *
+llmgw_store_waiter(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_store_done_pt done)
+{
+    ngx_http_cleanup_t    *cln;
+    llmgw_store_waiter_t  *w;
+
+    w = ngx_pcalloc(r->pool, sizeof(llmgw_store_waiter_t));
+    cln = ngx_http_cleanup_add(r, 0);
+    if (w == NULL || cln == NULL) {
+        return NULL;
+    }
+
+    w->done = done;
+    w->data = r;
+    w->charges = ctx->charges;
+    w->n = ctx->ncharges;
+    ctx->waiter = w;
+
+    cln->handler = llmgw_store_waiter_cleanup;
+    cln->data = ctx;
+
+    return w;
 }
 
 
 static void
-llmgw_govern_cleanup(void *data)
+llmgw_store_waiter_cleanup(void *data)
 {
     llmgw_ctx_t *ctx = data;
 
-    llmgw_main_conf_t  *lmcf;
-
     if (ctx->waiting && ctx->waiter) {
-        lmcf = ctx->lmcf;
-        lmcf->store_ops->cancel(lmcf->store, ctx->waiter);
+        ctx->lmcf->store_ops->cancel(ctx->lmcf->store, ctx->waiter);
         ctx->waiter = NULL;
     }
 }

@@ -17,10 +17,8 @@ static ngx_int_t llmgw_is_pattern(ngx_str_t *s);
 ngx_int_t
 llmgw_models_list(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
-    char           *text;
-    size_t          len;
     json_t         *root, *data, *seen;
-    ngx_buf_t      *b;
+    ngx_int_t       rc;
     ngx_str_t      *m;
     ngx_uint_t      i, j;
     ngx_array_t    *models;
@@ -56,28 +54,13 @@ llmgw_models_list(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         goto failed;
     }
 
-    text = json_dumps(root, JSON_COMPACT);
-    if (text == NULL) {
-        goto failed;
-    }
-
-    len = ngx_strlen(text);
-
-    b = ngx_create_temp_buf(r->pool, len + 1);
-    if (b == NULL) {
-        free(text);
-        goto failed;
-    }
-
-    b->last = ngx_cpymem(b->last, text, len);
-    *b->last++ = '\n';
-    free(text);
+    rc = llmgw_send_json_value(r, NGX_HTTP_OK, root);
 
     json_decref(root);
     json_decref(data);
     json_decref(seen);
 
-    return llmgw_send_json(r, NGX_HTTP_OK, b);
+    return rc;
 
 failed:
 

@@ -12,7 +12,6 @@ static void llmgw_usage_done(void *data, llmgw_store_rc_e rc,
 static ngx_int_t llmgw_usage_send(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_store_rc_e rc);
 static json_t *llmgw_usage_item(llmgw_charge_t *c);
-static void llmgw_usage_cleanup(void *data);
 
 
 /* NGX_DONE when the store answers later; else the response's rc */
@@ -24,12 +23,9 @@ llmgw_usage_report(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     llmgw_route_t         *rt;
     llmgw_entity_t        *e, *levels[LLMGW_MAX_CHARGES];
     llmgw_store_rc_e       rc;
-    llmgw_main_conf_t     *lmcf;
-    ngx_http_cleanup_t    *cln;
     llmgw_store_waiter_t  *w;
 
-    lmcf = ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
-    ctx->lmcf = lmcf;
+    ctx->lmcf = ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
 
     n = 0;
     rt = ctx->vkey->routes.elts;
@@ -58,22 +54,12 @@ llmgw_usage_report(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         return llmgw_usage_send(r, ctx, LLMGW_STORE_OK);
     }
 
-    w = ngx_pcalloc(r->pool, sizeof(llmgw_store_waiter_t));
-    cln = ngx_http_cleanup_add(r, 0);
-    if (w == NULL || cln == NULL) {
+    w = llmgw_store_waiter(r, ctx, llmgw_usage_done);
+    if (w == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    w->done = llmgw_usage_done;
-    w->data = r;
-    w->charges = ctx->charges;
-    w->n = ctx->ncharges;
-    ctx->waiter = w;
-
-    cln->handler = llmgw_usage_cleanup;
-    cln->data = ctx;
-
-    rc = lmcf->store_ops->read(lmcf->store, w);
+    rc = ctx->lmcf->store_ops->read(ctx->lmcf->store, w);
 
     if (rc == LLMGW_STORE_AGAIN) {
         ctx->waiting = 1;
@@ -91,36 +77,24 @@ llmgw_usage_done(void *data, llmgw_store_rc_e rc, ngx_uint_t refused)
 {
     ngx_http_request_t *r = data;
 
-    llmgw_ctx_t  *ctx;
+    llmgw_ctx_t       *ctx;
+    ngx_connection_t  *c;
 
+    c = r->connection;
     ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
     ctx->waiting = 0;
     ctx->waiter = NULL;
 
     ngx_http_finalize_request(r, llmgw_usage_send(r, ctx, rc));
-    ngx_http_run_posted_requests(r->connection);
-}
-
-
-static void
-llmgw_usage_cleanup(void *data)
-{
-    llmgw_ctx_t *ctx = data;
-
-    if (ctx->waiting && ctx->waiter) {
-        ctx->lmcf->store_ops->cancel(ctx->lmcf->store, ctx->waiter);
-        ctx->waiter = NULL;
-    }
+    ngx_http_run_posted_requests(c);
 }
 
 
 static ngx_int_t
 llmgw_usage_send(ngx_http_request_t *r, llmgw_ctx_t *ctx, llmgw_store_rc_e rc)
 {
-    char        *text;
-    size_t       len;
     json_t      *root, *items, *item;
-    ngx_buf_t   *b;
+    ngx_int_t    sent;
     ngx_uint_t   i;
 
     if (rc != LLMGW_STORE_OK) {
@@ -153,27 +127,12 @@ llmgw_usage_send(ngx_http_request_t *r, llmgw_ctx_t *ctx, llmgw_store_rc_e rc)
         goto failed;
     }
 
-    text = json_dumps(root, JSON_COMPACT);
-    if (text == NULL) {
-        goto failed;
-    }
-
-    len = ngx_strlen(text);
-
-    b = ngx_create_temp_buf(r->pool, len + 1);
-    if (b == NULL) {
-        free(text);
-        goto failed;
-    }
-
-    b->last = ngx_cpymem(b->last, text, len);
-    *b->last++ = '\n';
-    free(text);
+    sent = llmgw_send_json_value(r, NGX_HTTP_OK, root);
 
     json_decref(items);
     json_decref(root);
 
-    return llmgw_send_json(r, NGX_HTTP_OK, b);
+    return sent;
 
 failed:
 
