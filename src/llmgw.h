@@ -292,6 +292,7 @@ struct llmgw_ctx_s {
     ngx_chain_t                 *free;
     ngx_chain_t                 *busy;
     llmgw_usage_t                usage;
+    size_t                       streamed_text;  /* bytes, until usage */
     ngx_buf_t                   *error_page;
 
     unsigned                     reading_body:1;
@@ -407,6 +408,7 @@ ngx_int_t llmgw_filter_init(ngx_conf_t *cf);
 void llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len);
 void llmgw_usage_from_event(llmgw_ctx_t *ctx, const u_char *data,
     size_t len, ngx_uint_t *drop);
+void llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len);
 
 /* llmgw_variables.c */
 ngx_int_t llmgw_add_variables(ngx_conf_t *cf);

@@ -371,6 +371,10 @@ llmgw_sse_event(void *data, const unsigned char *raw, size_t len)
         return 0;
     }
 
+    if (!ctx->usage.seen) {
+        llmgw_usage_count_text(ctx, raw, len);
+    }
+
     return llmgw_sse_emit(r, ctx, raw, len) == NGX_OK ? 0 : 1;
 }
 

@@ -503,6 +503,7 @@ llmgw_log_handler(ngx_http_request_t *r)
 {
     int64_t               tokens, cost, delta[LLMGW_MAX_CHARGES];
     ngx_uint_t            i, release;
+    llmgw_usage_t         used;
     llmgw_ctx_t          *ctx;
     llmgw_charge_info_t  *info;
 
@@ -526,6 +527,20 @@ llmgw_log_handler(ngx_http_request_t *r)
     } else if (release) {
         tokens = 0;
         cost = 0;
+
+    } else if (ctx->resp_mode == LLMGW_RESP_SSE) {
+        /* a stream that ended before its usage: the prompt as estimated,
+         * and a token per 4 bytes of the text it delivered */
+        used.prompt = ctx->estimate.prompt;
+        used.completion = (ctx->streamed_text + 3) / 4;
+        used.cached = 0;
+        tokens = used.prompt + used.completion;
+        cost = ctx->price ? llmgw_cost(ctx->price, &used) : 0;
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "llmgw: the stream ended without usage: billed for "
+                      "%uz bytes of text it delivered, %L tokens",
+                      ctx->streamed_text, tokens);
 
     } else {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,

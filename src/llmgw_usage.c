@@ -112,3 +112,59 @@ llmgw_usage_from_event(llmgw_ctx_t *ctx, const u_char *data, size_t len,
         *drop = 1;
     }
 }
+
+
+/*
+ * The text a stream has delivered (contents, tool-call arguments,
+ * refusals, reasoning), counted until its usage arrives: a stream cut
+ * before its usage chunk is billed for that.  One pass over the event for
+ * '":"', checking the member name before it.
+ */
+
+void
+llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len)
+{
+    size_t         n;
+    ngx_uint_t     i;
+    const u_char  *last, *q, *name;
+
+    static ngx_str_t  fields[] = {
+        ngx_string("\"content"),
+        ngx_string("\"arguments"),
+        ngx_string("\"refusal"),
+        ngx_string("\"reasoning_content"),
+        ngx_null_string
+    };
+
+    last = p + len;
+
+    for (q = p; q + 3 <= last; q++) {
+        q = memmem(q, last - q, "\":\"", 3);
+        if (q == NULL) {
+            return;
+        }
+
+        for (i = 0; fields[i].len; i++) {
+            name = q - fields[i].len;
+
+            if (name >= p
+                && ngx_strncmp(name, fields[i].data, fields[i].len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (fields[i].len == 0) {
+            continue;
+        }
+
+        /* the string's bytes, an escape counting as one */
+        for (n = 0, q += 3; q < last && *q != '"'; q++, n++) {
+            if (*q == '\\' && q + 1 < last) {
+                q++;
+            }
+        }
+
+        ctx->streamed_text += n;
+    }
+}

@@ -7,6 +7,22 @@ use LlmgwTest;
 use LlmgwGovern;
 use Test::Nginx::Socket 'no_plan';
 
+# a stream cut before its usage chunk, and what it should be billed: the
+# prompt as estimated, and a token per 4 bytes of the text it carries (an
+# escape counting as one byte)
+our $cut_stream = ::fixture('openai-tools.sse');
+$cut_stream =~ s/data: \{[^\n]*"usage"[^\n]*\n\n//;
+$cut_stream =~ s/data: \[DONE\]\n\n$//;
+our $cut_tokens = do {
+    my $text = 0;
+    while ($cut_stream =~ /"(?:content|arguments|refusal|reasoning_content)":"((?:[^"\\]|\\.)*)"/g) {
+        (my $v = $1) =~ s/\\./x/g;
+        $text += length $v;
+    }
+    my $body = '{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Hi"}]}';
+    int((length($body) + 3) / 4) + int(($text + 3) / 4);
+};
+
 no_shuffle();
 store_setup();
 run_tests();
@@ -264,3 +280,19 @@ push @s, ::http_status($req);
 GET /result.txt
 --- response_body
 200 200 429 200
+
+
+
+=== TEST 16: a stream cut before its usage chunk is billed for the text it delivered
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config . $::sse_config
+--- user_files eval
+[[ "llmgw.json" => ::gov(provider => 'split7', key => ', "rate_limit": {"tokens": 100000, "window": "1h"}') ],
+ [ "stream.sse" => $::cut_stream ]]
+--- request eval
+["POST /v1/chat/completions\n" . '{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Hi"}]}',
+ "GET /v1/llmgw/usage"]
+--- more_headers
+Authorization: Bearer sk-test-limited
+--- response_body_like eval
+[qr/"finish_reason":"tool_calls"/, qr/"kind":"tokens","window":"1h","limit":100000,"used":$::cut_tokens,/]
