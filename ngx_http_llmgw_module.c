@@ -10,6 +10,7 @@
  *   response filters  src/llmgw_filter.c   usage, streams, error pages
  *   log phase         src/llmgw_govern.c   settle the reservation
  *   variables         src/llmgw_variables.c
+ *   metrics           src/llmgw_metrics.c  (a content handler)
  */
 
 
@@ -97,6 +98,13 @@ static ngx_command_t  ngx_http_llmgw_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(llmgw_main_conf_t, fail_open),
       &ngx_http_llmgw_store_fail },
+
+    { ngx_string("llmgw_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      llmgw_metrics_conf,
+      0,
+      0,
+      NULL },
 
     { ngx_string("llmgw_max_body"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,

@@ -97,6 +97,7 @@ typedef struct {
     int64_t                      output;
     int64_t                      cache_read;
     int64_t                      cache_write;
+    int64_t                      max_output; /* tokens; 0: not known */
 } llmgw_price_t;
 
 
@@ -181,11 +182,21 @@ typedef struct {
 } llmgw_alias_t;
 
 
-/* the shared zone's root: the store's counters come in here */
+/* counters of llmgw_metrics.c; refusals: 2 per level, rate limit and
+ * budget */
+#define LLMGW_METRIC_REFUSED       0
+#define LLMGW_METRIC_STORE_CLOSED  8
+#define LLMGW_METRIC_STORE_OPEN    9
+#define LLMGW_METRIC_UNPRICED      10
+#define LLMGW_METRICS              11
+
+
+/* the shared zone's root */
 typedef struct {
-    ngx_rbtree_t                 rbtree;
+    ngx_rbtree_t                 rbtree;     /* the shm store's counters */
     ngx_rbtree_node_t            sentinel;
     ngx_queue_t                  queue;
+    ngx_atomic_t                 metrics[LLMGW_METRICS];
 } llmgw_shm_t;
 
 
@@ -394,6 +405,10 @@ ngx_int_t llmgw_store_shm_restore(llmgw_main_conf_t *lmcf, u_char *key,
 ngx_uint_t llmgw_store_shm_count(llmgw_main_conf_t *lmcf);
 u_char *llmgw_store_shm_dump(llmgw_main_conf_t *lmcf, u_char *buf,
     size_t size, const char *header);
+
+/* llmgw_metrics.c */
+void llmgw_metric_inc(llmgw_main_conf_t *lmcf, ngx_uint_t metric);
+char *llmgw_metrics_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* llmgw_snapshot.c */
 ngx_int_t llmgw_snapshot_load(llmgw_main_conf_t *lmcf, ngx_log_t *log);

@@ -159,9 +159,12 @@ llmgw_govern_answer(ngx_http_request_t *r, llmgw_ctx_t *ctx,
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "llmgw: the store cannot answer: request admitted "
                           "unchecked (llmgw_store_fail open)");
+            llmgw_metric_inc(lmcf, LLMGW_METRIC_STORE_OPEN);
             ctx->unchecked = 1;
             return NGX_OK;
         }
+
+        llmgw_metric_inc(lmcf, LLMGW_METRIC_STORE_CLOSED);
 
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "llmgw: the store cannot answer: request refused "
@@ -201,6 +204,7 @@ llmgw_govern_price(ngx_http_request_t *r, llmgw_ctx_t *ctx)
                   "counted at $0 (unpriced_models allow)",
                   &ctx->upstream_model, &ctx->provider->name);
 
+    llmgw_metric_inc(lmcf, LLMGW_METRIC_UNPRICED);
     ctx->unpriced = 1;
 
     return NGX_OK;
@@ -210,7 +214,7 @@ llmgw_govern_price(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 /*
  * What the request may cost at most: a token per 4 bytes of body (JSON and
  * markup make that an over-estimate of the prompt), and the output it asks
- * for, or the configured default.
+ * for, or the model's cap, or the configured default.
  */
 
 static void
@@ -229,7 +233,9 @@ llmgw_govern_estimate(ngx_http_request_t *r, llmgw_ctx_t *ctx)
             if (ctx->fields.max_tokens.type != LLMGW_JSON_NUMBER
                 || llmgw_json_uint(&ctx->fields.max_tokens, &out) != 0)
             {
-                out = ctx->lmcf->default_max_output;
+                out = (ctx->price && ctx->price->max_output)
+                      ? ctx->price->max_output
+                      : ctx->lmcf->default_max_output;
             }
         }
     }
@@ -364,6 +370,9 @@ llmgw_govern_refuse(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     wait = ngx_max(c->reset - ngx_time(), 1);
 
     ctx->refused = c;
+
+    llmgw_metric_inc(ctx->lmcf, LLMGW_METRIC_REFUSED + 2 * e->level
+                                + (l->kind == LLMGW_LIMIT_SPEND));
 
     p = ngx_sprintf(retry, "%T", wait);
 

@@ -174,10 +174,24 @@ llmgw_price_add(ngx_conf_t *cf, llmgw_main_conf_t *lmcf, const char *prefix,
     price->cache_read = per_token[2];
     price->cache_write = per_token[3];
 
+    f = json_object_get(v, "max_output_tokens");
+
+    if (f) {
+        if (!json_is_integer(f) || json_integer_value(f) <= 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%s\": price of "
+                               "\"%s\": \"max_output_tokens\" must be a "
+                               "positive integer", where, model);
+            return NGX_CONF_ERROR;
+        }
+
+        price->max_output = json_integer_value(f);
+    }
+
     json_object_foreach(v, name, f) {
         if (ngx_strcmp(name, "input") && ngx_strcmp(name, "output")
             && ngx_strcmp(name, "cache_read") && ngx_strcmp(name, "cache_write")
-            && ngx_strcmp(name, "checked") && ngx_strcmp(name, "tiered"))
+            && ngx_strcmp(name, "checked") && ngx_strcmp(name, "tiered")
+            && ngx_strcmp(name, "max_output_tokens"))
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%s\": price of \"%s\": "
                                "unknown field \"%s\"", where, model, name);

@@ -296,3 +296,43 @@ GET /result.txt
 Authorization: Bearer sk-test-limited
 --- response_body_like eval
 [qr/"finish_reason":"tool_calls"/, qr/"kind":"tokens","window":"1h","limit":100000,"used":$::cut_tokens,/]
+
+
+
+=== TEST 17: with no max_tokens, the model's output cap is the estimate
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config
+--- user_files eval
+">>> llmgw.json\n" . ::gov(key => ', "rate_limit": {"tokens": 1000000, "window": "1h"}') =~ s/"cache_read": 0.075\}/"cache_read": 0.075, "max_output_tokens": 777}/r
+--- request
+POST /v1/chat/completions
+{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}
+--- more_headers
+Authorization: Bearer sk-test-limited
+--- response_headers eval
+"x-ratelimit-remaining-tokens: " . (1000000 - 777 - int((length('{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]}') + 3) / 4))
+
+
+
+=== TEST 18: refusals are counted by level, in the metrics
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config
+--- user_files eval
+">>> llmgw.json\n" . ::gov(key => ', "rate_limit": {"requests": 1, "window": "1h"}',
+                           team => ', "budgets": [{"limit": 0.000001, "period": "1d"}]')
+--- request eval
+["POST /v1/chat/completions\n$::body", "POST /v1/chat/completions\n$::body",
+ "POST /v1/chat/completions\n$::body", "GET /metrics"]
+--- more_headers eval
+["Authorization: Bearer sk-test-limited", "Authorization: Bearer sk-test-limited",
+ "Authorization: Bearer sk-test-member", ""]
+--- error_code eval
+[200, 429, 402, 200]
+--- response_body_like eval
+[qr/Hi there/, qr/rate_limit_exceeded/, qr/budget_exceeded/,
+qr/^# HELP llmgw_refusals_total .*
+llmgw_refusals_total\{reason="rate_limit",level="key"\} 1
+llmgw_refusals_total\{reason="budget",level="key"\} 0
+.*llmgw_refusals_total\{reason="budget",level="team"\} 1
+.*llmgw_store_errors_total\{policy="closed"\} 0
+/s]

@@ -83,6 +83,19 @@ sub stop_node {
     Time::HiRes::sleep(0.2);
 }
 
+# the store errors the metrics count, as "closed=N open=M"
+sub store_errors {
+    require IO::Socket::INET;
+    my $s = IO::Socket::INET->new("127.0.0.1:" . ($ENV{TEST_NGINX_SERVER_PORT} || 1984))
+        or return "no metrics";
+    print $s "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n";
+    local $/;
+    my $m = <$s>;
+    my ($c) = $m =~ /llmgw_store_errors_total\{policy="closed"\} (\d+)/;
+    my ($o) = $m =~ /llmgw_store_errors_total\{policy="open"\} (\d+)/;
+    return "closed=" . ($c // '?') . " open=" . ($o // '?');
+}
+
 sub on_port {
     my ($port, $req) = @_;
     local $ENV{TEST_NGINX_SERVER_PORT} = $port;
@@ -145,11 +158,12 @@ open my $f, '<', "/tmp/llmgw-090-$pid" or die;
 my $slow = <$f>;
 unlink "/tmp/llmgw-090-$pid";
 my ($status, $took) = split / /, $slow;
-::write_result("@fast | $status " . ($took >= 0.9 && $took < 3 ? "after the timeout" : "after $took s"));
+::write_result("@fast | $status " . ($took >= 0.9 && $took < 3 ? "after the timeout" : "after $took s")
+               . " " . ::store_errors());
 --- request
 GET /result.txt
 --- response_body
-200 fast 200 200 fast 200 200 fast 200 200 fast 200 200 fast 200 | 503 after the timeout
+200 fast 200 200 fast 200 200 fast 200 200 fast 200 200 fast 200 | 503 after the timeout closed=1 open=0
 
 
 
@@ -163,11 +177,11 @@ my $req = ::post_request("/v1/chat/completions", "sk-test-alpha", $::body);
 kill 'STOP', $::redis_pid;
 my $s = ::http_status($req);
 kill 'CONT', $::redis_pid;
-::write_result($s);
+::write_result("$s " . ::store_errors());
 --- request
 GET /result.txt
 --- response_body
-200
+200 closed=0 open=1
 --- error_log
 llmgw: the store cannot answer: request admitted unchecked (llmgw_store_fail open)
 

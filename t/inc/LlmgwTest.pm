@@ -119,6 +119,10 @@ our $config = <<'_EOC_';
         access_log logs/error.log llmgw_usage;
     }
 
+    location = /metrics {
+        llmgw_metrics;
+    }
+
     # a provider that answers only with the provider key
     location = /mock/v1/chat/completions {
         default_type application/json;
