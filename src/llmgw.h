@@ -71,6 +71,8 @@ typedef struct {
     unsigned                     calendar:1;
     time_t                       anchor;     /* rolling periods count from */
     ngx_str_t                    name;       /* the period as written: "1d" */
+    ngx_str_t                    prefix;     /* its store key but the start */
+    uint32_t                     prefix_crc; /* crc32 state after prefix */
 } llmgw_limit_t;
 
 
@@ -376,6 +378,7 @@ void llmgw_limit_window(llmgw_limit_t *l, time_t now, time_t *start,
     time_t *end);
 int64_t llmgw_usd_to_pico(double usd);
 ngx_int_t llmgw_parse_time(json_t *v, time_t *t);
+ngx_int_t llmgw_limits_keys(ngx_pool_t *pool, llmgw_vkey_t *vk);
 
 /* llmgw_price.c */
 char *llmgw_prices_init(ngx_conf_t *cf, llmgw_main_conf_t *lmcf);

@@ -10,6 +10,7 @@
 
 
 static ngx_int_t llmgw_auth_key(ngx_http_request_t *r, ngx_str_t *key);
+static ngx_int_t llmgw_sha256(u_char *p, size_t len, u_char *digest);
 static ngx_table_elt_t *llmgw_auth_header(ngx_http_request_t *r,
     const char *lowcase, size_t len);
 
@@ -19,7 +20,6 @@ llmgw_auth(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
     u_char              digest[LLMGW_DIGEST_LEN];
     ngx_str_t           key;
-    unsigned int        dlen;
     llmgw_vkey_t       *vk;
     llmgw_main_conf_t  *lmcf;
 
@@ -31,9 +31,7 @@ llmgw_auth(ngx_http_request_t *r, llmgw_ctx_t *ctx)
                           "x-llmgw-key");
     }
 
-    if (EVP_Digest(key.data, key.len, digest, &dlen, EVP_sha256(), NULL)
-        != 1)
-    {
+    if (llmgw_sha256(key.data, key.len, digest) != NGX_OK) {
         return llmgw_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
                           "api_error", "internal_error", "SHA-256 failed");
     }
@@ -60,6 +58,36 @@ llmgw_auth(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         return llmgw_fail(r, ctx, NGX_HTTP_FORBIDDEN, "permission_error",
                           "key_expired", "API key \"%V\" has expired",
                           &vk->id);
+    }
+
+    return NGX_OK;
+}
+
+
+/* one digest and one context per worker, fetched once: OpenSSL 3 would
+ * look the algorithm up again on every EVP_Digest() */
+
+static ngx_int_t
+llmgw_sha256(u_char *p, size_t len, u_char *digest)
+{
+    unsigned int        n;
+    static EVP_MD      *md;
+    static EVP_MD_CTX  *ctx;
+
+    if (md == NULL) {
+        md = EVP_MD_fetch(NULL, "SHA256", NULL);
+        ctx = EVP_MD_CTX_new();
+
+        if (md == NULL || ctx == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (EVP_DigestInit_ex(ctx, md, NULL) != 1
+        || EVP_DigestUpdate(ctx, p, len) != 1
+        || EVP_DigestFinal_ex(ctx, digest, &n) != 1)
+    {
+        return NGX_ERROR;
     }
 
     return NGX_OK;

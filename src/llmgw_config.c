@@ -797,6 +797,10 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
         return rv;
     }
 
+    if (llmgw_limits_keys(cx->cf->pool, vk) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (llmgw_vkey_insert(cx->lmcf, vk) != NGX_OK) {
         return llmgw_conf_error(cx, "\"key_sha256\" is the digest of "
                                 "another virtual key");

@@ -27,6 +27,7 @@ static ngx_int_t llmgw_sse_body(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     ngx_chain_t *in);
 static void *llmgw_sse_alloc(void *data, size_t size);
 static int llmgw_sse_event(void *data, const unsigned char *raw, size_t len);
+static ngx_int_t llmgw_sse_has_usage(const u_char *p, size_t len);
 static ngx_int_t llmgw_sse_emit(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     const u_char *p, size_t len);
 static ngx_int_t llmgw_sse_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx,
@@ -349,12 +350,11 @@ llmgw_sse_event(void *data, const unsigned char *raw, size_t len)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
 
-    buf = NULL;
     drop = 0;
 
-    /* most events are deltas without usage: skip the scan */
+    /* most events are deltas without usage, or "usage":null */
 
-    if (ngx_strnstr((u_char *) raw, "\"usage\"", len) != NULL) {
+    if (llmgw_sse_has_usage(raw, len)) {
         buf = ngx_pnalloc(r->pool, len);
         if (buf == NULL) {
             return 1;
@@ -376,6 +376,34 @@ llmgw_sse_event(void *data, const unsigned char *raw, size_t len)
     }
 
     return llmgw_sse_emit(r, ctx, raw, len) == NGX_OK ? 0 : 1;
+}
+
+
+/* a "usage" member whose value is an object */
+
+static ngx_int_t
+llmgw_sse_has_usage(const u_char *p, size_t len)
+{
+    const u_char  *q, *last;
+
+    last = p + len;
+
+    for ( ;; ) {
+        q = memmem(p, last - p, "\"usage\"", sizeof("\"usage\"") - 1);
+        if (q == NULL) {
+            return 0;
+        }
+
+        p = q + sizeof("\"usage\"") - 1;
+
+        while (p < last && (*p == ' ' || *p == ':' || *p == '\t')) {
+            p++;
+        }
+
+        if (p < last && *p == '{') {
+            return 1;
+        }
+    }
 }
 
 

@@ -272,16 +272,13 @@ ngx_int_t
 llmgw_charges_build(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_entity_t **entities, ngx_uint_t nentities)
 {
-    u_char               *p;
+    u_char               *p, *q;
     time_t                now, start, end;
     ngx_uint_t            i, j, n;
     llmgw_limit_t        *l;
     llmgw_charge_t       *c;
     llmgw_entity_t       *e;
     llmgw_charge_info_t  *info;
-
-    static u_char  level_tag[] = { 'p', 'k', 't', 'c' };
-    static u_char  kind_tag[] = { 'r', 't', 's' };
 
     n = 0;
 
@@ -318,20 +315,14 @@ llmgw_charges_build(ngx_http_request_t *r, llmgw_ctx_t *ctx,
             c = &ctx->charges[n];
             llmgw_limit_window(&l[i], now, &start, &end);
 
-            /* {tag}:level:id:kind:period:start, a provider entry's id
-             * being key/provider */
-            p = ngx_snprintf(c->key, LLMGW_STORE_KEY_LEN, "{%V}:%c:",
-                             &ctx->vkey->tag, level_tag[e->level]);
+            /* the key made at configuration time, and the window's start */
+            p = ngx_cpymem(c->key, l[i].prefix.data, l[i].prefix.len);
+            q = ngx_sprintf(p, "%T", start);
+            c->key_len = q - c->key;
 
-            if (e->level == LLMGW_LEVEL_ROUTE) {
-                p = ngx_snprintf(p, c->key + LLMGW_STORE_KEY_LEN - p, "%V/",
-                                 &ctx->vkey->id);
-            }
-
-            p = ngx_snprintf(p, c->key + LLMGW_STORE_KEY_LEN - p,
-                             "%V:%c:%V:%T", &e->id, kind_tag[l[i].kind],
-                             &l[i].name, start);
-            c->key_len = p - c->key;
+            c->hash = l[i].prefix_crc;
+            ngx_crc32_update(&c->hash, p, q - p);
+            ngx_crc32_final(c->hash);
 
             c->limit = l[i].limit;
             c->amount = l[i].kind == LLMGW_LIMIT_REQUESTS

@@ -119,10 +119,12 @@ llmgw_limits_parse(ngx_pool_t *pool, ngx_array_t *limits, json_t *rate,
         if (!json_is_object(v) || !json_is_string(w)
             || !json_is_number(json_object_get(v, "limit"))
             || json_number_value(json_object_get(v, "limit")) < 0
-            || json_number_value(json_object_get(v, "limit")) > 1e9)
+            || json_number_value(json_object_get(v, "limit")) > 9e6)
         {
-            return "a budget is {\"limit\": dollars, \"period\": \"1d\", "
-                   "\"reset\": \"calendar\" or \"rolling\"}";
+            /* picodollars in 64 bits: up to $9.2 million */
+            return "a budget is {\"limit\": dollars (at most 9000000), "
+                   "\"period\": \"1d\", \"reset\": \"calendar\" or "
+                   "\"rolling\"}";
         }
 
         s.data = (u_char *) json_string_value(w);
@@ -367,6 +369,74 @@ llmgw_parse_time(json_t *v, time_t *t)
     tm.tm_mon -= 1;
 
     *t = timegm(&tm);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The store key of each limit a key's requests are charged to, but for the
+ * window's start: {tag}:level:id:kind:period: (a provider entry's id being
+ * key/provider), and its crc32 so far.  Made once, at configuration time;
+ * a request only appends the start.  A team's or customer's limits are
+ * shared by all its keys, whose tag is the same: the first key makes them.
+ */
+
+ngx_int_t
+llmgw_limits_keys(ngx_pool_t *pool, llmgw_vkey_t *vk)
+{
+    u_char           *p, buf[LLMGW_STORE_KEY_LEN];
+    ngx_uint_t        i, r;
+    llmgw_route_t    *rt;
+    llmgw_limit_t    *l;
+    llmgw_entity_t   *e, *chain[4 + 64];
+    ngx_uint_t        n;
+
+    static u_char  level_tag[] = { 'p', 'k', 't', 'c' };
+    static u_char  kind_tag[] = { 'r', 't', 's' };
+
+    n = 0;
+    rt = vk->routes.elts;
+
+    for (r = 0; r < vk->routes.nelts && n < 64; r++) {
+        chain[n++] = &rt[r].entity;
+    }
+
+    for (e = &vk->entity; e; e = e->parent) {
+        chain[n++] = e;
+    }
+
+    for (r = 0; r < n; r++) {
+        e = chain[r];
+        l = e->limits.elts;
+
+        for (i = 0; i < e->limits.nelts; i++) {
+            if (l[i].prefix.len) {
+                continue;
+            }
+
+            p = ngx_snprintf(buf, sizeof(buf), "{%V}:%c:", &vk->tag,
+                             level_tag[e->level]);
+
+            if (e->level == LLMGW_LEVEL_ROUTE) {
+                p = ngx_snprintf(p, buf + sizeof(buf) - p, "%V/", &vk->id);
+            }
+
+            p = ngx_snprintf(p, buf + sizeof(buf) - p, "%V:%c:%V:", &e->id,
+                             kind_tag[l[i].kind], &l[i].name);
+
+            l[i].prefix.len = p - buf;
+            l[i].prefix.data = ngx_pnalloc(pool, l[i].prefix.len);
+            if (l[i].prefix.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(l[i].prefix.data, buf, l[i].prefix.len);
+
+            ngx_crc32_init(l[i].prefix_crc);
+            ngx_crc32_update(&l[i].prefix_crc, buf, l[i].prefix.len);
+        }
+    }
 
     return NGX_OK;
 }

@@ -25,6 +25,7 @@ typedef struct {
 
 
 static ngx_int_t llmgw_request_body(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static u_char *llmgw_request_contiguous(ngx_chain_t *cl);
 static ngx_int_t llmgw_request_scan(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static ngx_int_t llmgw_request_validate(ngx_http_request_t *r,
     llmgw_ctx_t *ctx);
@@ -91,13 +92,17 @@ llmgw_request_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
                           "required");
     }
 
-    cl = r->request_body->bufs;
+    /* in place when the bufs are one run of memory, as nginx often
+     * leaves them */
 
-    if (cl->next == NULL && ngx_buf_in_memory(cl->buf)) {
-        ctx->body.data = cl->buf->pos;
+    ctx->body.data = llmgw_request_contiguous(r->request_body->bufs);
+
+    if (ctx->body.data) {
         ctx->body.len = len;
         return NGX_OK;
     }
+
+    cl = r->request_body->bufs;
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -133,6 +138,38 @@ llmgw_request_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     }
 
     return NGX_OK;
+}
+
+
+/* the start of the body when its bufs are one run of memory, or NULL */
+
+static u_char *
+llmgw_request_contiguous(ngx_chain_t *cl)
+{
+    u_char  *start, *next;
+
+    start = NULL;
+    next = NULL;
+
+    for ( /* void */ ; cl; cl = cl->next) {
+        if (ngx_buf_size(cl->buf) == 0) {
+            continue;
+        }
+
+        if (!ngx_buf_in_memory(cl->buf)
+            || (next && cl->buf->pos != next))
+        {
+            return NULL;
+        }
+
+        if (start == NULL) {
+            start = cl->buf->pos;
+        }
+
+        next = cl->buf->last;
+    }
+
+    return start;
 }
 
 

@@ -27,6 +27,7 @@ struct llmgw_charge_s {
     /* what the store needs */
     u_char                key[LLMGW_STORE_KEY_LEN];
     size_t                key_len;
+    uint32_t              hash;       /* crc32 of the key */
     int64_t               limit;      /* refused when used + amount > limit */
     int64_t               amount;     /* added by reserve() */
     time_t                reset;      /* the window or period ends: expiry */

@@ -59,7 +59,6 @@ llmgw_shm_reserve(void *store, llmgw_store_waiter_t *w, ngx_uint_t *refused)
 
     time_t            now;
     int64_t           used;
-    uint32_t          hash[LLMGW_MAX_CHARGES];
     ngx_uint_t        i;
     llmgw_charge_t   *c;
     llmgw_counter_t  *cnt[LLMGW_MAX_CHARGES];
@@ -67,16 +66,13 @@ llmgw_shm_reserve(void *store, llmgw_store_waiter_t *w, ngx_uint_t *refused)
     now = ngx_time();
     c = w->charges;
 
-    for (i = 0; i < w->n; i++) {
-        hash[i] = ngx_crc32_short(c[i].key, c[i].key_len);
-    }
-
     ngx_shmtx_lock(&lmcf->shpool->mutex);
 
     llmgw_shm_expire(lmcf, now, 2, 8);
 
     for (i = 0; i < w->n; i++) {
-        cnt[i] = llmgw_shm_lookup(lmcf->sh, c[i].key, c[i].key_len, hash[i]);
+        cnt[i] = llmgw_shm_lookup(lmcf->sh, c[i].key, c[i].key_len,
+                                  c[i].hash);
         used = (cnt[i] && cnt[i]->reset > now) ? cnt[i]->value : 0;
 
         if (used + c[i].amount > c[i].limit) {
@@ -89,8 +85,8 @@ llmgw_shm_reserve(void *store, llmgw_store_waiter_t *w, ngx_uint_t *refused)
 
     for (i = 0; i < w->n; i++) {
         if (cnt[i] == NULL) {
-            cnt[i] = llmgw_shm_create(lmcf, c[i].key, c[i].key_len, hash[i],
-                                      c[i].reset);
+            cnt[i] = llmgw_shm_create(lmcf, c[i].key, c[i].key_len,
+                                      c[i].hash, c[i].reset);
 
             if (cnt[i] == NULL) {
                 /* undo what this reservation did so far */
@@ -129,7 +125,6 @@ llmgw_shm_settle(void *store, llmgw_charge_t *c, int64_t *delta,
 {
     llmgw_main_conf_t *lmcf = store;
 
-    uint32_t          hash;
     ngx_uint_t        i;
     llmgw_counter_t  *cnt;
 
@@ -138,11 +133,9 @@ llmgw_shm_settle(void *store, llmgw_charge_t *c, int64_t *delta,
             continue;
         }
 
-        hash = ngx_crc32_short(c[i].key, c[i].key_len);
-
         ngx_shmtx_lock(&lmcf->shpool->mutex);
 
-        cnt = llmgw_shm_lookup(lmcf->sh, c[i].key, c[i].key_len, hash);
+        cnt = llmgw_shm_lookup(lmcf->sh, c[i].key, c[i].key_len, c[i].hash);
 
         /* only within the window it was reserved in */
         if (cnt && cnt->reset == c[i].reset) {
@@ -161,7 +154,6 @@ llmgw_shm_read(void *store, llmgw_store_waiter_t *w)
     llmgw_main_conf_t *lmcf = store;
 
     time_t            now;
-    uint32_t          hash;
     ngx_uint_t        i;
     llmgw_charge_t   *c;
     llmgw_counter_t  *cnt;
@@ -170,10 +162,8 @@ llmgw_shm_read(void *store, llmgw_store_waiter_t *w)
     c = w->charges;
 
     for (i = 0; i < w->n; i++) {
-        hash = ngx_crc32_short(c[i].key, c[i].key_len);
-
         ngx_shmtx_lock(&lmcf->shpool->mutex);
-        cnt = llmgw_shm_lookup(lmcf->sh, c[i].key, c[i].key_len, hash);
+        cnt = llmgw_shm_lookup(lmcf->sh, c[i].key, c[i].key_len, c[i].hash);
         c[i].used = (cnt && cnt->reset > now) ? cnt->value : 0;
         ngx_shmtx_unlock(&lmcf->shpool->mutex);
     }

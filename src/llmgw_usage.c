@@ -117,8 +117,8 @@ llmgw_usage_from_event(llmgw_ctx_t *ctx, const u_char *data, size_t len,
 /*
  * The text a stream has delivered (contents, tool-call arguments,
  * refusals, reasoning), counted until its usage arrives: a stream cut
- * before its usage chunk is billed for that.  One pass over the event for
- * '":"', checking the member name before it.
+ * before its usage chunk is billed for that.  One pass over the event's
+ * colons, checking the member name before each.
  */
 
 void
@@ -126,28 +126,34 @@ llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len)
 {
     size_t         n;
     ngx_uint_t     i;
-    const u_char  *last, *q, *name;
+    const u_char  *start, *last, *q, *name;
 
     static ngx_str_t  fields[] = {
-        ngx_string("\"content"),
-        ngx_string("\"arguments"),
-        ngx_string("\"refusal"),
-        ngx_string("\"reasoning_content"),
+        ngx_string("\"content\""),
+        ngx_string("\"arguments\""),
+        ngx_string("\"refusal\""),
+        ngx_string("\"reasoning_content\""),
         ngx_null_string
     };
 
+    start = p;
     last = p + len;
 
-    for (q = p; q + 3 <= last; q++) {
-        q = memmem(q, last - q, "\":\"", 3);
-        if (q == NULL) {
+    for (q = p; q < last; q++) {
+        q = memchr(q, ':', last - q);
+
+        if (q == NULL || q + 1 == last) {
             return;
+        }
+
+        if (q[1] != '"' || q[-1] != '"') {
+            continue;
         }
 
         for (i = 0; fields[i].len; i++) {
             name = q - fields[i].len;
 
-            if (name >= p
+            if (name >= start
                 && ngx_strncmp(name, fields[i].data, fields[i].len) == 0)
             {
                 break;
@@ -159,7 +165,7 @@ llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len)
         }
 
         /* the string's bytes, an escape counting as one */
-        for (n = 0, q += 3; q < last && *q != '"'; q++, n++) {
+        for (n = 0, q += 2; q < last && *q != '"'; q++, n++) {
             if (*q == '\\' && q + 1 < last) {
                 q++;
             }

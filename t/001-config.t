@@ -162,7 +162,7 @@ qr/llmgw_config "[^"]*nothing-here\.json": unable to open/
  "virtual_keys": [{"id": "a", "key_sha256": "$::key", "providers": ["mock"], "budgets": [{"limit": 10}]}]}}
 --- must_die
 --- error_log
-virtual key "a": a budget is {"limit": dollars, "period": "1d", "reset": "calendar" or "rolling"}
+virtual key "a": a budget is {"limit": dollars (at most 9000000), "period": "1d", "reset": "calendar" or "rolling"}
 
 
 
