@@ -33,7 +33,9 @@ help:
 	@echo "make run        install what is missing, build, start the demo on 127.0.0.1:$(PORT)"
 	@echo "make test       install what is missing, build, run every suite"
 	@echo "make test-asan  the Test::Nginx suites against an ASan/UBSan build"
+	@echo "make test-sdk   the official OpenAI SDK (Node) against the demo"
 	@echo "make fuzz-run   run each fuzz target for FUZZ_SECONDS (default 30)"
+	@echo "make bench      llmgw against plain nginx proxying (BENCH_QUICK=1)"
 
 deps:
 	@missing=$$(for p in $(PACKAGES) $(EXTRA_PACKAGES); do \
