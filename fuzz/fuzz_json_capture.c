@@ -2,7 +2,8 @@
  * libFuzzer target: llmgw_json_capture_feed().
  *
  * The input is fed whole, in pieces cut at points derived from the input,
- * and byte by byte: the captures must be identical.  When the scanner
+ * and byte by byte: the captures must be identical, and identical to those
+ * of a byte-at-a-time reference.  When the scanner
  * finds the input a valid object, the capture must be exactly the span
  * the scanner reports for the member.
  */
@@ -41,6 +42,298 @@ next(uint64_t *s)
     *s ^= *s << 17;
 
     return *s;
+}
+
+
+/*
+ * The reference: the byte-at-a-time state machine that the capture was
+ * before it learned to skip runs of bytes; the two must agree on every
+ * input however it is cut.
+ */
+
+#define REF_CAP_START   0
+#define REF_CAP_MEMBER  1
+#define REF_CAP_NAME    2
+#define REF_CAP_COLON   3
+#define REF_CAP_VALUE   4
+#define REF_CAP_SCALAR  5
+#define REF_CAP_STRING  6
+#define REF_CAP_NESTED  7
+#define REF_CAP_HIT     0x100u
+
+#define REF_CAP_DEPTH   0x10000000
+
+
+/* the name read so far equals cap->name once decoded */
+
+static int
+ref_name_eq(llmgw_json_capture_t *cap)
+{
+    unsigned char      buf[LLMGW_JSON_NAME_MAX + 2];
+    llmgw_json_span_t  span;
+
+    buf[0] = '"';
+    memcpy(buf + 1, cap->cur, cap->cur_len);
+    buf[cap->cur_len + 1] = '"';
+
+    span.start = buf;
+    span.len = cap->cur_len + 2;
+    span.type = LLMGW_JSON_STRING;
+    span.name_off = 0;
+
+    return llmgw_json_string_eq(&span, cap->name, cap->name_len);
+}
+
+
+static void
+ref_capture_put(llmgw_json_capture_t *cap, unsigned char c)
+{
+    if (cap->value_len == LLMGW_JSON_CAPTURE_MAX) {
+        cap->value_len = 0;
+        cap->overflow = 1;
+        cap->done = 1;
+        return;
+    }
+
+    cap->value[cap->value_len++] = c;
+}
+
+
+/* the member value ended just before the current byte, or with it */
+
+static void
+ref_capture_end(llmgw_json_capture_t *cap)
+{
+    if (cap->state & REF_CAP_HIT) {
+        cap->done = 1;
+    }
+
+    cap->state = REF_CAP_MEMBER;
+    cap->depth = 1;
+}
+
+
+static void
+ref_capture_name(llmgw_json_capture_t *cap, unsigned char c)
+{
+    if (cap->escape) {
+        cap->escape = 0;
+
+    } else if (c == '\\') {
+        cap->escape = 1;
+
+    } else if (c == '"') {
+        cap->state = REF_CAP_COLON;
+
+        if (cap->cur_len <= LLMGW_JSON_NAME_MAX
+            && ref_name_eq(cap))
+        {
+            cap->state |= REF_CAP_HIT;
+        }
+
+        return;
+    }
+
+    if (cap->cur_len < LLMGW_JSON_NAME_MAX) {
+        cap->cur[cap->cur_len++] = c;
+
+    } else {
+        cap->cur_len = LLMGW_JSON_NAME_MAX + 1;
+    }
+}
+
+
+static void
+ref_capture_value(llmgw_json_capture_t *cap, unsigned char c)
+{
+    unsigned  hit;
+
+    hit = cap->state & REF_CAP_HIT;
+
+    switch (c) {
+
+    case '"':
+        cap->state = REF_CAP_STRING | hit;
+        cap->in_string = 1;
+        cap->escape = 0;
+        break;
+
+    case '{':
+    case '[':
+        cap->state = REF_CAP_NESTED | hit;
+        cap->depth = 2;
+        cap->in_string = 0;
+        cap->escape = 0;
+        break;
+
+    case '}': case ']': case ',': case ':':
+        cap->done = 1;
+        return;
+
+    default:
+        cap->state = REF_CAP_SCALAR | hit;
+        break;
+    }
+
+    if (hit) {
+        cap->value_len = 0;
+        ref_capture_put(cap, c);
+    }
+}
+
+
+static void
+ref_capture_nested(llmgw_json_capture_t *cap, unsigned char c)
+{
+    if (cap->in_string) {
+        if (cap->escape) {
+            cap->escape = 0;
+
+        } else if (c == '\\') {
+            cap->escape = 1;
+
+        } else if (c == '"') {
+            cap->in_string = 0;
+        }
+
+        return;
+    }
+
+    switch (c) {
+
+    case '"':
+        cap->in_string = 1;
+        break;
+
+    case '{':
+    case '[':
+        if (++cap->depth == REF_CAP_DEPTH) {
+            cap->value_len = 0;
+            cap->overflow = 1;
+            cap->done = 1;
+        }
+
+        break;
+
+    case '}':
+    case ']':
+        if (--cap->depth == 1) {
+            ref_capture_end(cap);
+        }
+
+        break;
+    }
+}
+
+
+static void
+ref_capture_feed(llmgw_json_capture_t *cap, const unsigned char *p,
+    size_t n)
+{
+    size_t         i;
+    unsigned       hit;
+    unsigned char  c;
+
+    for (i = 0; i < n && !cap->done; i++) {
+        c = p[i];
+        hit = cap->state & REF_CAP_HIT;
+
+        switch (cap->state & ~REF_CAP_HIT) {
+
+        case REF_CAP_START:
+            if (c == '{') {
+                cap->state = REF_CAP_MEMBER;
+                cap->depth = 1;
+
+            } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+                cap->done = 1;
+            }
+
+            break;
+
+        case REF_CAP_MEMBER:
+            if (c == '"') {
+                cap->state = REF_CAP_NAME;
+                cap->cur_len = 0;
+                cap->escape = 0;
+
+            } else if (c != ',' && c != ' ' && c != '\t' && c != '\r'
+                       && c != '\n')
+            {
+                cap->depth = 0;
+                cap->done = 1;
+            }
+
+            break;
+
+        case REF_CAP_NAME:
+            ref_capture_name(cap, c);
+            break;
+
+        case REF_CAP_COLON:
+            if (c == ':') {
+                cap->state = REF_CAP_VALUE | hit;
+
+            } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+                cap->done = 1;
+            }
+
+            break;
+
+        case REF_CAP_VALUE:
+            if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+                ref_capture_value(cap, c);
+            }
+
+            break;
+
+        case REF_CAP_SCALAR:
+            if (c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t'
+                || c == '\r' || c == '\n')
+            {
+                ref_capture_end(cap);
+
+                if (c == '}' || c == ']') {
+                    cap->depth = 0;
+                    cap->done = 1;
+                }
+
+                break;
+            }
+
+            if (hit) {
+                ref_capture_put(cap, c);
+            }
+
+            break;
+
+        case REF_CAP_STRING:
+            if (hit) {
+                ref_capture_put(cap, c);
+            }
+
+            if (cap->escape) {
+                cap->escape = 0;
+
+            } else if (c == '\\') {
+                cap->escape = 1;
+
+            } else if (c == '"') {
+                cap->in_string = 0;
+                ref_capture_end(cap);
+            }
+
+            break;
+
+        default: /* REF_CAP_NESTED */
+            if (hit) {
+                ref_capture_put(cap, c);
+            }
+
+            ref_capture_nested(cap, c);
+            break;
+        }
+    }
 }
 
 
@@ -88,6 +381,22 @@ check_name(const uint8_t *data, size_t size, const char *name)
 
     CHECK(whole->value_len <= LLMGW_JSON_CAPTURE_MAX);
     CHECK(!whole->overflow || (whole->done && whole->value_len == 0));
+
+    /* the reference, whole and in pieces */
+    llmgw_json_capture_init(cap, name, len);
+    ref_capture_feed(cap, data, size);
+    same(whole, cap);
+
+    s = seed_of(data, size) * 5;
+    llmgw_json_capture_init(cap, name, len);
+
+    for (i = 0; i < size; i += n) {
+        n = next(&s) % (size / 3 + 2);
+        n = n > size - i ? size - i : n;
+        ref_capture_feed(cap, data + i, n);
+    }
+
+    same(whole, cap);
 
     s = seed_of(data, size);
     llmgw_json_capture_init(cap, name, len);

@@ -453,6 +453,7 @@ check_span(const uint8_t *data, const llmgw_json_scan_t *scan,
         e.n = 0;
         CHECK(llmgw_json_array_each(v, each, &e) == 0);
         CHECK(e.n == llmgw_json_array_count(v));
+        CHECK(llmgw_json_array_empty(v) == (e.n == 0));
         break;
 
     case LLMGW_JSON_TRUE:

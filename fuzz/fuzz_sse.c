@@ -5,7 +5,8 @@
  * and byte by byte.  The events and what is pending must be the same each
  * time, must concatenate back to the input, and must match a line-by-line
  * reference splitter.  A small max_event may only stop the stream at an
- * event that is too long.
+ * event that is too long.  The fields of each event must match those of a
+ * byte-by-byte reference parser.
  */
 
 #include <stdint.h>
@@ -200,17 +201,74 @@ reference(events_t *e, const uint8_t *p, size_t n)
 }
 
 
+/* the fields, line by line, byte by byte: data lines joined by "\n" */
+
+static void
+ref_fields(const uint8_t *p, size_t len, uint8_t *data,
+    llmgw_sse_fields_t *f)
+{
+    size_t          i, j, eol, name, v;
+
+    memset(f, 0, sizeof(llmgw_sse_fields_t));
+    i = 0;
+
+    while (i < len) {
+        for (eol = i; eol < len && p[eol] != '\n' && p[eol] != '\r'; eol++) {
+            /* void */
+        }
+
+        for (name = i; name < eol && p[name] != ':'; name++) {
+            /* void */
+        }
+
+        v = (name < eol) ? name + 1 : eol;
+
+        if (v < eol && p[v] == ' ') {
+            v++;
+        }
+
+        if (eol > i && p[i] != ':') {
+            if (name - i == 5 && memcmp(p + i, "event", 5) == 0) {
+                f->event = p + v;
+                f->event_len = eol - v;
+
+            } else if (name - i == 4 && memcmp(p + i, "data", 4) == 0) {
+                if (f->data_lines++) {
+                    data[f->data_len++] = '\n';
+                }
+
+                for (j = v; j < eol; j++) {
+                    data[f->data_len++] = p[j];
+                }
+            }
+        }
+
+        i = eol;
+
+        if (i < len) {
+            i += (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n') ? 2 : 1;
+        }
+    }
+}
+
+
 static void
 check_fields(const uint8_t *raw, size_t len)
 {
-    uint8_t             *copy, *buf;
-    llmgw_sse_fields_t   f;
+    uint8_t             *copy, *buf, *data;
+    llmgw_sse_fields_t   f, r;
 
     copy = malloc(len ? len : 1);
     memcpy(copy, raw, len);
     buf = malloc(len ? len : 1);
+    data = malloc(len ? len : 1);
 
     llmgw_sse_parse_fields(copy, len, buf, &f);
+    ref_fields(copy, len, data, &r);
+
+    CHECK(f.event == r.event && f.event_len == r.event_len);
+    CHECK(f.data_lines == r.data_lines && f.data_len == r.data_len);
+    CHECK(f.data_len == 0 || memcmp(f.data, data, f.data_len) == 0);
 
     CHECK(f.data_len <= len);
 
@@ -228,6 +286,7 @@ check_fields(const uint8_t *raw, size_t len)
         CHECK(f.data == buf && f.data_len >= f.data_lines - 1);
     }
 
+    free(data);
     free(buf);
     free(copy);
 }

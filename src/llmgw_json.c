@@ -12,6 +12,19 @@
 #define LLMGW_JSON_ONES   0x0101010101010101ULL
 #define LLMGW_JSON_HIGHS  0x8080808080808080ULL
 
+/*
+ * The word-at-a-time searches below flag in t the high bit of each byte
+ * that matches, and of no byte before the first match (a borrow only ever
+ * spills upwards, from a byte that matched already).  On a little-endian
+ * machine the first byte in memory is the least significant, so the lowest
+ * set bit of t is exactly the first match; elsewhere the searches finish
+ * byte by byte from the word that matched.
+ */
+#if (defined __GNUC__ && defined __BYTE_ORDER__                              \
+     && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+#define LLMGW_JSON_FIRST(t)  ((size_t) __builtin_ctzll(t) >> 3)
+#endif
+
 
 typedef enum {
     LLMGW_JSON_S_VALUE = 0,
@@ -37,8 +50,12 @@ typedef struct {
 
 static const unsigned char *llmgw_json_ws(const unsigned char *p,
     const unsigned char *end);
-static const unsigned char *llmgw_json_plain(const unsigned char *p,
+static inline const unsigned char *llmgw_json_plain(const unsigned char *p,
     const unsigned char *end);
+static inline const unsigned char *llmgw_json_quote(const unsigned char *p,
+    const unsigned char *end);
+static inline const unsigned char *llmgw_json_structural(
+    const unsigned char *p, const unsigned char *end);
 static size_t llmgw_json_utf8(const unsigned char *p,
     const unsigned char *end, size_t *bad);
 static int llmgw_json_hex4(const unsigned char *p, const unsigned char *end);
@@ -85,6 +102,13 @@ static const unsigned char  llmgw_json_plain_char[256] = {
 };
 
 
+/* after a backslash: 1 for a one-character escape, 2 for u, 0 for the rest */
+static const unsigned char  llmgw_json_escape_kind[256] = {
+    ['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1, ['n'] = 1,
+    ['r'] = 1, ['t'] = 1, ['u'] = 2
+};
+
+
 /* hex digit values, -1 for the rest */
 static const signed char  llmgw_json_hex[256] = {
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
@@ -119,32 +143,130 @@ llmgw_json_ws(const unsigned char *p, const unsigned char *end)
 
 /* skips bytes that are neither '"', '\\', a control character nor >= 0x80 */
 
-static const unsigned char *
+static inline const unsigned char *
 llmgw_json_plain(const unsigned char *p, const unsigned char *end)
 {
-    uint64_t  w, t;
+    uint64_t              w, t;
+    const unsigned char  *last;
 
-    while (end - p >= 8) {
-        memcpy(&w, p, 8);
+    if (end - p >= 8) {
+        last = end - 8;
 
-        /*
-         * A byte gets its high bit set in t if it is '"' or '\\' (the
-         * subtraction hits zero), below 0x20 (it wraps), or >= 0x80; a
-         * borrow only ever spills above a byte that matched already.
-         */
-        t = ((w ^ (LLMGW_JSON_ONES * '"')) - LLMGW_JSON_ONES)
-            | ((w ^ (LLMGW_JSON_ONES * '\\')) - LLMGW_JSON_ONES)
-            | (w - LLMGW_JSON_ONES * 0x20)
-            | w;
+        do {
+            memcpy(&w, p, 8);
 
-        if (t & LLMGW_JSON_HIGHS) {
-            break;
-        }
+            /*
+             * A byte gets its high bit set in t if it is below 0x20 or
+             * '"' (once its bit 1 is flipped, exactly these are below
+             * 0x21, and the subtraction wraps), or '\\' (hits zero and
+             * wraps).  A byte >= 0x80 does too: with bit 1 flipped it is
+             * above 0xa0 or, xored with '\\', it is above 0x80.
+             */
+            t = (((w ^ (LLMGW_JSON_ONES * 0x02)) - LLMGW_JSON_ONES * 0x21)
+                 | ((w ^ (LLMGW_JSON_ONES * '\\')) - LLMGW_JSON_ONES))
+                & LLMGW_JSON_HIGHS;
 
-        p += 8;
+            if (t) {
+#ifdef LLMGW_JSON_FIRST
+                return p + LLMGW_JSON_FIRST(t);
+#else
+                break;
+#endif
+            }
+
+            p += 8;
+
+        } while (p <= last);
     }
 
     while (p < end && llmgw_json_plain_char[*p]) {
+        p++;
+    }
+
+    return p;
+}
+
+
+/* the first '"' or '\\' in p..end, or end */
+
+static inline const unsigned char *
+llmgw_json_quote(const unsigned char *p, const unsigned char *end)
+{
+    uint64_t              w, t;
+    const unsigned char  *last;
+
+    if (end - p >= 8) {
+        last = end - 8;
+
+        do {
+            memcpy(&w, p, 8);
+
+            /* a byte below 0x80 that is '"' or '\\' hits zero and wraps */
+            t = (((w ^ (LLMGW_JSON_ONES * '"')) - LLMGW_JSON_ONES)
+                 | ((w ^ (LLMGW_JSON_ONES * '\\')) - LLMGW_JSON_ONES))
+                & ~w & LLMGW_JSON_HIGHS;
+
+            if (t) {
+#ifdef LLMGW_JSON_FIRST
+                return p + LLMGW_JSON_FIRST(t);
+#else
+                break;
+#endif
+            }
+
+            p += 8;
+
+        } while (p <= last);
+    }
+
+    while (p < end && *p != '"' && *p != '\\') {
+        p++;
+    }
+
+    return p;
+}
+
+
+/*
+ * The first byte in p..end that is '"', '{', '}', '[' or ']' (or 0x02), or
+ * end: with bit 5 set, '[' and ']' become '{' and '}', and 0x02 becomes
+ * '"', a false alarm that costs the caller one byte of its slow path.
+ */
+
+static inline const unsigned char *
+llmgw_json_structural(const unsigned char *p, const unsigned char *end)
+{
+    uint64_t              w, t;
+    const unsigned char  *last;
+
+    if (end - p >= 8) {
+        last = end - 8;
+
+        do {
+            memcpy(&w, p, 8);
+            w |= LLMGW_JSON_ONES * 0x20;
+
+            t = (((w ^ (LLMGW_JSON_ONES * '"')) - LLMGW_JSON_ONES)
+                 | ((w ^ (LLMGW_JSON_ONES * '{')) - LLMGW_JSON_ONES)
+                 | ((w ^ (LLMGW_JSON_ONES * '}')) - LLMGW_JSON_ONES))
+                & ~w & LLMGW_JSON_HIGHS;
+
+            if (t) {
+#ifdef LLMGW_JSON_FIRST
+                return p + LLMGW_JSON_FIRST(t);
+#else
+                break;
+#endif
+            }
+
+            p += 8;
+
+        } while (p <= last);
+    }
+
+    while (p < end && *p != '"' && *p != '{' && *p != '}' && *p != '['
+           && *p != ']')
+    {
         p++;
     }
 
@@ -303,13 +425,12 @@ llmgw_json_escape_seq(llmgw_json_ctx_t *ctx, const unsigned char *p)
         return NULL;
     }
 
-    switch (*q) {
+    switch (llmgw_json_escape_kind[*q]) {
 
-    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r':
-    case 't':
+    case 1:
         return q + 1;
 
-    case 'u':
+    case 2:
         break;
 
     default:
@@ -1039,6 +1160,24 @@ llmgw_json_array_count(const llmgw_json_span_t *array)
 }
 
 
+int
+llmgw_json_array_empty(const llmgw_json_span_t *array)
+{
+    const unsigned char  *p, *end;
+
+    if (array->len == 0 || *array->start != '[') {
+        return 1;
+    }
+
+    p = array->start;
+    end = p + array->len;
+
+    p = llmgw_json_ws(p + 1, end);
+
+    return p == end || *p == ']';
+}
+
+
 static size_t
 llmgw_json_utf8_put(unsigned char *out, uint32_t cp)
 {
@@ -1555,112 +1694,396 @@ llmgw_json_capture_nested(llmgw_json_capture_t *cap, unsigned char c)
 }
 
 
-void
-llmgw_json_capture_feed(llmgw_json_capture_t *cap, const unsigned char *p,
+/* value_len += n bytes, as n calls of llmgw_json_capture_put() */
+
+static void
+llmgw_json_capture_copy(llmgw_json_capture_t *cap, const unsigned char *p,
     size_t n)
 {
-    size_t         i;
-    unsigned       hit;
-    unsigned char  c;
+    if (n > LLMGW_JSON_CAPTURE_MAX - cap->value_len) {
+        cap->value_len = 0;
+        cap->overflow = 1;
+        cap->done = 1;
+        return;
+    }
 
-    for (i = 0; i < n && !cap->done; i++) {
-        c = p[i];
-        hit = cap->state & LLMGW_JSON_CAP_HIT;
+    memcpy(cap->value + cap->value_len, p, n);
+    cap->value_len += n;
+}
 
-        switch (cap->state & ~LLMGW_JSON_CAP_HIT) {
 
-        case LLMGW_JSON_CAP_START:
-            if (c == '{') {
-                cap->state = LLMGW_JSON_CAP_MEMBER;
-                cap->depth = 1;
+/*
+ * In a string, from p (not inside an escape): its closing quote, or end,
+ * or a backslash that is the last byte before end.
+ */
 
-            } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
-                cap->done = 1;
+static inline const unsigned char *
+llmgw_json_string_end(const unsigned char *p, const unsigned char *end)
+{
+    for ( ;; ) {
+        p = llmgw_json_quote(p, end);
+
+        if (p == end || *p == '"' || end - p < 2) {
+            return p;
+        }
+
+        p += 2;
+    }
+}
+
+
+/*
+ * In a string, from p (past an escaping backslash if cap->escape): passes
+ * over its bytes, escapes included, up to its closing quote or end.  A
+ * backslash that is the last byte sets cap->escape.
+ */
+
+static const unsigned char *
+llmgw_json_capture_string(llmgw_json_capture_t *cap, const unsigned char *p,
+    const unsigned char *end)
+{
+    if (cap->escape) {
+        cap->escape = 0;
+        p++;
+    }
+
+    p = llmgw_json_string_end(p, end);
+
+    if (p != end && *p == '\\') {
+        cap->escape = 1;
+        return end;
+    }
+
+    return p;
+}
+
+
+/*
+ * In a nested value: passes over strings and the brackets that do not end
+ * it, up to the bracket that does (or the one that would nest too deep),
+ * or end.
+ */
+
+static const unsigned char *
+llmgw_json_capture_nested_run(llmgw_json_capture_t *cap,
+    const unsigned char *p, const unsigned char *end)
+{
+    unsigned  depth;
+
+    if (cap->in_string) {
+        p = llmgw_json_capture_string(cap, p, end);
+        if (p == end) {
+            return p;
+        }
+
+        cap->in_string = 0;
+        p++;
+    }
+
+    depth = cap->depth;
+
+    for ( ;; ) {
+        p = llmgw_json_structural(p, end);
+        if (p == end) {
+            break;
+        }
+
+        switch (*p) {
+
+        case '"':
+            p = llmgw_json_string_end(p + 1, end);
+
+            if (p == end) {
+                cap->in_string = 1;
+                goto done;
+            }
+
+            if (*p == '\\') {
+                cap->in_string = 1;
+                cap->escape = 1;
+                p = end;
+                goto done;
             }
 
             break;
 
-        case LLMGW_JSON_CAP_MEMBER:
-            if (c == '"') {
-                cap->state = LLMGW_JSON_CAP_NAME;
-                cap->cur_len = 0;
-                cap->escape = 0;
+        case '{':
+        case '[':
+            if (depth + 1 == LLMGW_JSON_CAP_DEPTH) {
+                goto done;
+            }
 
-            } else if (c != ',' && c != ' ' && c != '\t' && c != '\r'
-                       && c != '\n')
-            {
+            depth++;
+            break;
+
+        case '}':
+        case ']':
+            if (depth == 2) {
+                goto done;
+            }
+
+            depth--;
+            break;
+        }
+
+        p++;
+    }
+
+done:
+
+    cap->depth = depth;
+
+    return p;
+}
+
+
+/* in a top-level member name: its bytes up to a quote or backslash */
+
+static const unsigned char *
+llmgw_json_capture_name_run(llmgw_json_capture_t *cap,
+    const unsigned char *p, const unsigned char *end)
+{
+    size_t                n;
+    const unsigned char  *q;
+
+    if (cap->escape) {
+        return p;
+    }
+
+    q = llmgw_json_quote(p, end);
+    n = (size_t) (q - p);
+
+    if (cap->cur_len > LLMGW_JSON_NAME_MAX) {
+        return q;
+    }
+
+    if (n > LLMGW_JSON_NAME_MAX - cap->cur_len) {
+        cap->cur_len = LLMGW_JSON_NAME_MAX + 1;
+        return q;
+    }
+
+    memcpy(cap->cur + cap->cur_len, p, n);
+    cap->cur_len += n;
+
+    return q;
+}
+
+
+/* in a top-level scalar value: up to the byte that ends it */
+
+static const unsigned char *
+llmgw_json_capture_scalar_run(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' '
+           && *p != '\t' && *p != '\r' && *p != '\n')
+    {
+        p++;
+    }
+
+    return p;
+}
+
+
+/* in a member value */
+
+static const unsigned char *
+llmgw_json_capture_value_run(llmgw_json_capture_t *cap,
+    const unsigned char *p, const unsigned char *end)
+{
+    switch (cap->state & ~LLMGW_JSON_CAP_HIT) {
+
+    case LLMGW_JSON_CAP_STRING:
+        return llmgw_json_capture_string(cap, p, end);
+
+    case LLMGW_JSON_CAP_NESTED:
+        return llmgw_json_capture_nested_run(cap, p, end);
+
+    default: /* LLMGW_JSON_CAP_SCALAR */
+        return llmgw_json_capture_scalar_run(p, end);
+    }
+}
+
+
+/*
+ * Passes over the bytes from p that need no single step of the state
+ * machine (copying them if they are part of the member being captured).
+ * The machine's state afterwards is the same as if it had stepped through
+ * them one by one, except once a capture has overflowed (done, then).
+ */
+
+static const unsigned char *
+llmgw_json_capture_skip(llmgw_json_capture_t *cap, const unsigned char *p,
+    const unsigned char *end)
+{
+    size_t                room;
+    const unsigned char  *q;
+
+    switch (cap->state) {
+
+    case LLMGW_JSON_CAP_NAME:
+        return llmgw_json_capture_name_run(cap, p, end);
+
+    case LLMGW_JSON_CAP_SCALAR:
+        return llmgw_json_capture_scalar_run(p, end);
+
+    case LLMGW_JSON_CAP_STRING:
+        return llmgw_json_capture_string(cap, p, end);
+
+    case LLMGW_JSON_CAP_NESTED:
+        return llmgw_json_capture_nested_run(cap, p, end);
+
+    case LLMGW_JSON_CAP_SCALAR | LLMGW_JSON_CAP_HIT:
+    case LLMGW_JSON_CAP_STRING | LLMGW_JSON_CAP_HIT:
+    case LLMGW_JSON_CAP_NESTED | LLMGW_JSON_CAP_HIT:
+        break;
+
+    default:
+        return p;
+    }
+
+    /* overflowing by one byte is enough to end it */
+    room = LLMGW_JSON_CAPTURE_MAX - cap->value_len;
+
+    if ((size_t) (end - p) > room) {
+        end = p + room + 1;
+    }
+
+    q = llmgw_json_capture_value_run(cap, p, end);
+    llmgw_json_capture_copy(cap, p, (size_t) (q - p));
+
+    return q;
+}
+
+
+static void
+llmgw_json_capture_byte(llmgw_json_capture_t *cap, unsigned char c)
+{
+    unsigned  hit;
+
+    hit = cap->state & LLMGW_JSON_CAP_HIT;
+
+    switch (cap->state & ~LLMGW_JSON_CAP_HIT) {
+
+    case LLMGW_JSON_CAP_START:
+        if (c == '{') {
+            cap->state = LLMGW_JSON_CAP_MEMBER;
+            cap->depth = 1;
+
+        } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+            cap->done = 1;
+        }
+
+        break;
+
+    case LLMGW_JSON_CAP_MEMBER:
+        if (c == '"') {
+            cap->state = LLMGW_JSON_CAP_NAME;
+            cap->cur_len = 0;
+            cap->escape = 0;
+
+        } else if (c != ',' && c != ' ' && c != '\t' && c != '\r'
+                   && c != '\n')
+        {
+            cap->depth = 0;
+            cap->done = 1;
+        }
+
+        break;
+
+    case LLMGW_JSON_CAP_NAME:
+        llmgw_json_capture_name(cap, c);
+        break;
+
+    case LLMGW_JSON_CAP_COLON:
+        if (c == ':') {
+            cap->state = LLMGW_JSON_CAP_VALUE | hit;
+
+        } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+            cap->done = 1;
+        }
+
+        break;
+
+    case LLMGW_JSON_CAP_VALUE:
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+            llmgw_json_capture_value(cap, c);
+        }
+
+        break;
+
+    case LLMGW_JSON_CAP_SCALAR:
+        if (c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t'
+            || c == '\r' || c == '\n')
+        {
+            llmgw_json_capture_end(cap);
+
+            if (c == '}' || c == ']') {
                 cap->depth = 0;
                 cap->done = 1;
             }
 
             break;
+        }
 
-        case LLMGW_JSON_CAP_NAME:
-            llmgw_json_capture_name(cap, c);
-            break;
+        if (hit) {
+            llmgw_json_capture_put(cap, c);
+        }
 
-        case LLMGW_JSON_CAP_COLON:
-            if (c == ':') {
-                cap->state = LLMGW_JSON_CAP_VALUE | hit;
+        break;
 
-            } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
-                cap->done = 1;
-            }
+    case LLMGW_JSON_CAP_STRING:
+        if (hit) {
+            llmgw_json_capture_put(cap, c);
+        }
 
-            break;
+        if (cap->escape) {
+            cap->escape = 0;
 
-        case LLMGW_JSON_CAP_VALUE:
-            if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
-                llmgw_json_capture_value(cap, c);
-            }
+        } else if (c == '\\') {
+            cap->escape = 1;
 
-            break;
+        } else if (c == '"') {
+            cap->in_string = 0;
+            llmgw_json_capture_end(cap);
+        }
 
-        case LLMGW_JSON_CAP_SCALAR:
-            if (c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t'
-                || c == '\r' || c == '\n')
-            {
-                llmgw_json_capture_end(cap);
+        break;
 
-                if (c == '}' || c == ']') {
-                    cap->depth = 0;
-                    cap->done = 1;
-                }
+    default: /* LLMGW_JSON_CAP_NESTED */
+        if (hit) {
+            llmgw_json_capture_put(cap, c);
+        }
 
-                break;
-            }
+        llmgw_json_capture_nested(cap, c);
+        break;
+    }
+}
 
-            if (hit) {
-                llmgw_json_capture_put(cap, c);
-            }
 
-            break;
+/*
+ * Byte by byte through the state machine, except for the runs of bytes
+ * that llmgw_json_capture_skip() passes over in bulk.
+ */
 
-        case LLMGW_JSON_CAP_STRING:
-            if (hit) {
-                llmgw_json_capture_put(cap, c);
-            }
+void
+llmgw_json_capture_feed(llmgw_json_capture_t *cap, const unsigned char *p,
+    size_t n)
+{
+    const unsigned char  *end;
 
-            if (cap->escape) {
-                cap->escape = 0;
+    if (n == 0) {
+        return;
+    }
 
-            } else if (c == '\\') {
-                cap->escape = 1;
+    end = p + n;
 
-            } else if (c == '"') {
-                cap->in_string = 0;
-                llmgw_json_capture_end(cap);
-            }
+    while (p < end && !cap->done) {
+        p = llmgw_json_capture_skip(cap, p, end);
 
-            break;
-
-        default: /* LLMGW_JSON_CAP_NESTED */
-            if (hit) {
-                llmgw_json_capture_put(cap, c);
-            }
-
-            llmgw_json_capture_nested(cap, c);
+        if (p == end || cap->done) {
             break;
         }
+
+        llmgw_json_capture_byte(cap, *p++);
     }
 }

@@ -89,6 +89,12 @@ int llmgw_json_array_each(const llmgw_json_span_t *array,
     llmgw_json_each_pt cb, void *arg);
 size_t llmgw_json_array_count(const llmgw_json_span_t *array);
 
+/* Whether an already validated array span has no elements ("[ ]"),
+ * without walking them (it looks past the whitespace after '[' only):
+ * nonzero iff llmgw_json_array_count() would be 0, so also for a span that
+ * is not an array. */
+int llmgw_json_array_empty(const llmgw_json_span_t *array);
+
 /* Decodes a validated string span (with its quotes) into out, which must
  * hold span->len bytes; returns the decoded length. */
 size_t llmgw_json_string_decode(const llmgw_json_span_t *span,

@@ -20,6 +20,9 @@ static llmgw_sse_rc_e llmgw_sse_hold(llmgw_sse_t *sse, const unsigned char *p,
     size_t n);
 static llmgw_sse_rc_e llmgw_sse_emit(llmgw_sse_t *sse, const unsigned char *p,
     size_t n);
+static const unsigned char *llmgw_sse_eol(const unsigned char *p,
+    const unsigned char *end, const unsigned char **lf,
+    const unsigned char **cr);
 static void llmgw_sse_data(llmgw_sse_fields_t *fields, unsigned char *buf,
     const unsigned char *v, size_t n);
 
@@ -84,6 +87,34 @@ llmgw_sse_hold(llmgw_sse_t *sse, const unsigned char *p, size_t n)
 }
 
 
+/*
+ * The first '\n' or '\r' in p..end, or end.  *lf and *cr remember the next
+ * of each found so far (NULL before the first search), so each is looked
+ * for in any byte at most once however short the lines.
+ */
+
+static const unsigned char *
+llmgw_sse_eol(const unsigned char *p, const unsigned char *end,
+    const unsigned char **lf, const unsigned char **cr)
+{
+    if (*lf == NULL || *lf < p) {
+        *lf = memchr(p, '\n', (size_t) (end - p));
+        if (*lf == NULL) {
+            *lf = end;
+        }
+    }
+
+    if (*cr == NULL || *cr < p) {
+        *cr = memchr(p, '\r', (size_t) (end - p));
+        if (*cr == NULL) {
+            *cr = end;
+        }
+    }
+
+    return (*lf < *cr) ? *lf : *cr;
+}
+
+
 /* the event ends with p[0..n): in place unless its start is held */
 
 static llmgw_sse_rc_e
@@ -118,7 +149,7 @@ llmgw_sse_feed(llmgw_sse_t *sse, const unsigned char *p, size_t n)
 {
     unsigned              state;
     llmgw_sse_rc_e        rc;
-    const unsigned char  *start, *end;
+    const unsigned char  *start, *end, *lf, *cr;
 
     if (n == 0) {
         return LLMGW_SSE_OK;
@@ -127,15 +158,15 @@ llmgw_sse_feed(llmgw_sse_t *sse, const unsigned char *p, size_t n)
     start = p;
     end = p + n;
     state = sse->state;
+    lf = NULL;
+    cr = NULL;
 
     while (p < end) {
 
         switch (state) {
 
         case LLMGW_SSE_TEXT:
-            while (p < end && *p != '\n' && *p != '\r') {
-                p++;
-            }
+            p = llmgw_sse_eol(p, end, &lf, &cr);
 
             if (p == end) {
                 continue;
@@ -232,7 +263,7 @@ llmgw_sse_parse_fields(const unsigned char *raw, size_t len,
     unsigned char *buf, llmgw_sse_fields_t *fields)
 {
     size_t                name_len;
-    const unsigned char  *p, *end, *line, *eol, *v;
+    const unsigned char  *p, *end, *line, *eol, *v, *lf, *cr;
 
     fields->event = NULL;
     fields->event_len = 0;
@@ -246,14 +277,12 @@ llmgw_sse_parse_fields(const unsigned char *raw, size_t len,
 
     p = raw;
     end = raw + len;
+    lf = NULL;
+    cr = NULL;
 
     while (p < end) {
         line = p;
-
-        while (p < end && *p != '\n' && *p != '\r') {
-            p++;
-        }
-
+        p = llmgw_sse_eol(p, end, &lf, &cr);
         eol = p;
 
         if (p < end) {

@@ -659,6 +659,235 @@ test_depth(void)
 }
 
 
+/*
+ * The word-at-a-time string scan: every kind of byte that stops it, at
+ * every offset from the string's start (so at every position within a
+ * word and across the word boundary), after every plain byte, with the
+ * string ending at every distance from the end of the buffer.
+ */
+
+typedef struct {
+    const char  *ins;       /* inserted into the string */
+    size_t       len;
+    int          err;       /* -1: valid; else err_off from the insertion */
+} stop_t;
+
+#define STOP(s, err)  { s, sizeof(s) - 1, err }
+
+static const stop_t  stops[] = {
+    STOP("\x00", 0),
+    STOP("\x01", 0),
+    STOP("\x1f", 0),
+    STOP("\t", 0),
+    STOP("\n", 0),
+    STOP("\x80", 0),
+    STOP("\xbf", 0),
+    STOP("\xc1\x81", 0),
+    STOP("\xff", 0),
+    STOP("\xc3", 1),              /* a lead byte before a plain byte */
+    STOP("\xe2\x82", 2),
+    STOP("\xc3\xa9", -1),
+    STOP("\xe2\x82\xac", -1),
+    STOP("\xf0\x9f\x98\x80", -1),
+    STOP("\\\"", -1),
+    STOP("\\\\", -1),
+    STOP("\\n", -1),
+    STOP("\\u00e9", -1),
+    STOP("\\ud83d\\ude00", -1),
+    STOP("\\x", 1),
+    STOP("\\u12x4", 2),
+    STOP("\\udc00", 0),
+    STOP(" ", -1),
+    STOP("\x7f", -1),
+    STOP("!", -1),
+    STOP("#", -1),
+    STOP("]", -1),
+};
+
+
+static void
+test_string_stops(void)
+{
+    size_t           k, m, i, n, off, bad, err;
+    unsigned         f;
+    unsigned char    doc[128];
+    llmgw_json_rc_e  rc;
+
+    bad = 0;
+
+    /* filler f before and after: every byte that stands for itself */
+    for (f = 0x20; f < 0x80; f++) {
+        if (f == '"' || f == '\\') {
+            continue;
+        }
+
+        for (i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
+            for (k = 0; k < 20; k++) {
+                for (m = 0; m < 10; m++) {
+                    memcpy(doc, "{\"a\":\"", 6);
+                    memset(doc + 6, (int) f, k);
+                    memcpy(doc + 6 + k, stops[i].ins, stops[i].len);
+                    n = 6 + k + stops[i].len;
+                    memset(doc + n, (int) f, m);
+                    n += m;
+                    memcpy(doc + n, "\"}", 2);
+                    n += 2;
+
+                    rc = scan_only(doc, n, 8, &off);
+                    err = 6 + k + (size_t) stops[i].err;
+
+                    if (stops[i].err < 0 ? rc != LLMGW_JSON_OK
+                        : (rc != LLMGW_JSON_ERR_SYNTAX || off != err))
+                    {
+                        if (bad++ == 0) {
+                            UNIT_FAIL("stop %zu after %zu x 0x%02x, %zu after:"
+                                      " rc %d err_off %zu", i, k, f, m, rc,
+                                      off);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    CHECK_INT(bad, 0, "string stops at every offset after every byte");
+}
+
+
+/* the closing quote at every offset: the span ends exactly there */
+
+static void
+test_string_ends(void)
+{
+    size_t              k, m, n, bad;
+    unsigned            f;
+    unsigned char      *b, doc[128];
+    llmgw_json_rc_e     rc;
+    llmgw_json_span_t   va, vb;
+    llmgw_json_field_t  fields[2];
+    llmgw_json_scan_t   scan;
+
+    fields[0].name = "a";
+    fields[0].name_len = 1;
+    fields[0].value = &va;
+    fields[1].name = "b";
+    fields[1].name_len = 1;
+    fields[1].value = &vb;
+
+    bad = 0;
+
+    for (f = 0x20; f < 0x80; f++) {
+        if (f == '"' || f == '\\') {
+            continue;
+        }
+
+        for (k = 0; k < 20; k++) {
+            for (m = 0; m < 20; m++) {
+                memcpy(doc, "{\"a\":\"", 6);
+                memset(doc + 6, (int) f, k);
+                memcpy(doc + 6 + k, "\",\"b\":\"", 7);
+                memset(doc + 13 + k, (int) f, m);
+                memcpy(doc + 13 + k + m, "\"}", 2);
+                n = 15 + k + m;
+
+                b = dup_mem(doc, n);
+                rc = llmgw_json_scan_object(b, n, 8, fields, 2, &scan);
+
+                if (rc != LLMGW_JSON_OK || va.len != k + 2 || vb.len != m + 2
+                    || va.start != b + 5 || vb.start != b + 12 + k)
+                {
+                    if (bad++ == 0) {
+                        UNIT_FAIL("strings of %zu and %zu x 0x%02x: rc %d",
+                                  k, m, f, rc);
+                    }
+                }
+
+                /* cut short anywhere in the second string: at its end */
+                rc = scan_only(b, 13 + k + m, 8, &scan.err_off);
+
+                if (rc != LLMGW_JSON_ERR_SYNTAX
+                    || scan.err_off != 13 + k + m)
+                {
+                    if (bad++ == 0) {
+                        UNIT_FAIL("unterminated after %zu, %zu x 0x%02x: "
+                                  "rc %d err_off %zu", k, m, f, rc,
+                                  scan.err_off);
+                    }
+                }
+
+                /* or right after a backslash */
+                b[12 + k + m] = '\\';
+                rc = scan_only(b, 13 + k + m, 8, &scan.err_off);
+
+                if (m > 0 && (rc != LLMGW_JSON_ERR_SYNTAX
+                              || scan.err_off != 13 + k + m))
+                {
+                    if (bad++ == 0) {
+                        UNIT_FAIL("backslash at the end after %zu, %zu: "
+                                  "rc %d err_off %zu", k, m, rc,
+                                  scan.err_off);
+                    }
+                }
+
+                free(b);
+            }
+        }
+    }
+
+    CHECK_INT(bad, 0, "string ends at every offset and buffer end");
+}
+
+
+/* escapes and multi-byte characters back to back, at every alignment */
+
+static void
+test_string_dense(void)
+{
+    size_t           k, i, n, off, bad;
+    unsigned char    doc[256];
+    llmgw_json_rc_e  rc;
+
+    static const char  *pieces[] = { "\\n", "\\\"", "\xc3\xa9", "\\\\",
+                                     "\\u0041", "ab", "\xf0\x9f\x98\x80" };
+
+    bad = 0;
+
+    for (k = 0; k < 16; k++) {
+        memcpy(doc, "{\"a\":\"", 6);
+        memset(doc + 6, 'x', k);
+        n = 6 + k;
+
+        for (i = 0; i < 7 * 7; i++) {
+            memcpy(doc + n, pieces[(i * 3 + k) % 7],
+                   strlen(pieces[(i * 3 + k) % 7]));
+            n += strlen(pieces[(i * 3 + k) % 7]);
+        }
+
+        memcpy(doc + n, "\"}", 2);
+        n += 2;
+
+        rc = scan_only(doc, n, 8, &off);
+        if (rc != LLMGW_JSON_OK && bad++ == 0) {
+            UNIT_FAIL("dense string after %zu: rc %d err_off %zu", k, rc,
+                      off);
+        }
+
+        /* a control character in place of the last piece's first byte */
+        doc[n - 2 - strlen(pieces[(48 * 3 + k) % 7])] = '\x1f';
+        rc = scan_only(doc, n, 8, &off);
+        if ((rc != LLMGW_JSON_ERR_SYNTAX
+             || off != n - 2 - strlen(pieces[(48 * 3 + k) % 7]))
+            && bad++ == 0)
+        {
+            UNIT_FAIL("dense string with a control after %zu: rc %d "
+                      "err_off %zu", k, rc, off);
+        }
+    }
+
+    CHECK_INT(bad, 0, "dense strings");
+}
+
+
 /* the member spans of a realistic request */
 
 typedef struct {
@@ -1012,6 +1241,53 @@ stop_at_third(const llmgw_json_span_t *elt, void *arg)
 }
 
 
+/* llmgw_json_array_empty() agrees with llmgw_json_array_count() */
+
+static void
+test_array_empty(void)
+{
+    size_t              i;
+    llmgw_json_rc_e     rc;
+    llmgw_json_span_t   v;
+    llmgw_json_scan_t   scan;
+    unsigned char      *b;
+
+    static const struct {
+        const char  *doc;
+        int          empty;
+    } arrays[] = {
+        { "{\"a\":[]}", 1 },
+        { "{\"a\":[ ]}", 1 },
+        { "{\"a\":[ \t\r\n ]}", 1 },
+        { "{\"a\":[0]}", 0 },
+        { "{\"a\":[ 0 ]}", 0 },
+        { "{\"a\":[[]]}", 0 },
+        { "{\"a\":[ [ ] ]}", 0 },
+        { "{\"a\":[{}]}", 0 },
+        { "{\"a\":[\"\"]}", 0 },
+        { "{\"a\":[\"]\"]}", 0 },
+        { "{\"a\":[null]}", 0 },
+        { "{\"a\":\n[\n]\n}", 1 },
+        { "{\"a\":\"[]\"}", 1 },          /* not an array: no elements */
+        { "{\"a\":{}}", 1 },
+        { "{\"a\":1}", 1 },
+        { "{\"b\":[1]}", 1 },             /* absent */
+    };
+
+    for (i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++) {
+        b = dup_mem(arrays[i].doc, strlen(arrays[i].doc));
+        rc = scan_one(b, strlen(arrays[i].doc), "a", &v, &scan);
+        CHECK_INT(rc, LLMGW_JSON_OK, "%s", arrays[i].doc);
+        CHECK_INT(llmgw_json_array_empty(&v), arrays[i].empty,
+                  "array_empty of %s", arrays[i].doc);
+        CHECK_INT(llmgw_json_array_empty(&v),
+                  llmgw_json_array_count(&v) == 0,
+                  "array_empty agrees with array_count: %s", arrays[i].doc);
+        free(b);
+    }
+}
+
+
 static void
 test_arrays(void)
 {
@@ -1056,6 +1332,9 @@ test_arrays(void)
 
     rc = scan_one(S("{\"a\":{}}"), "a", &v, &scan);
     CHECK_INT(llmgw_json_array_count(&v), 0, "count of an object");
+    CHECK(llmgw_json_array_empty(&v), "an object has no elements");
+
+    test_array_empty();
 }
 
 
@@ -1455,8 +1734,8 @@ capture_run(llmgw_json_capture_t *cap, const char *name,
  */
 
 static void
-check_capture(const char *what, const unsigned char *p, size_t n,
-    const char *name, const char *want, int done, int ovf)
+check_capture_len(const char *what, const unsigned char *p, size_t n,
+    const char *name, const char *want, size_t wlen, int done, int ovf)
 {
     size_t                 cut, bad;
     unsigned char         *b;
@@ -1472,8 +1751,8 @@ check_capture(const char *what, const unsigned char *p, size_t n,
     CHECK_INT(ref->overflow, ovf, "%s: overflow", what);
 
     if (want) {
-        CHECK_MEM(ref->value, ref->value_len, want, strlen(want),
-                  "%s: value", what);
+        CHECK_MEM(ref->value, ref->value_len, want, wlen, "%s: value",
+                  what);
     } else if (done) {
         CHECK_INT(ref->value_len, 0, "%s: nothing captured", what);
     }
@@ -1499,6 +1778,15 @@ check_capture(const char *what, const unsigned char *p, size_t n,
     free(ref);
     free(cap);
     free(b);
+}
+
+
+static void
+check_capture(const char *what, const unsigned char *p, size_t n,
+    const char *name, const char *want, int done, int ovf)
+{
+    check_capture_len(what, p, n, name, want, want ? strlen(want) : 0, done,
+                      ovf);
 }
 
 #define CAPTURE(s, want, done)                                              \
@@ -1650,6 +1938,220 @@ test_capture_cases(void)
 }
 
 
+/*
+ * The bulk skips of the capture: every kind of byte inside strings and
+ * between the brackets of nested values, at every offset, in the members
+ * passed over and in the one captured (check_capture() cuts each input
+ * at every point too).
+ */
+
+static void
+test_capture_runs(void)
+{
+    size_t         i, k, n, w;
+    char           what[64];
+    unsigned char  doc[256], want[128];
+
+    /* bytes inside strings: anything but '"' and '\\' */
+    static const unsigned char  in_string[] = {
+        'a', ' ', '{', '}', '[', ']', ',', ':', 0x02, 0x00, '\n', 0x7f,
+        0xc3, 0xff
+    };
+
+    /* bytes between brackets: anything but '"', '{', '}', '[', ']' */
+    static const unsigned char  in_nested[] = {
+        '0', ',', '.', '-', ' ', ':', 'e', 0x02, 0x00, '\n', 0xff, '\\'
+    };
+
+    for (i = 0; i < sizeof(in_string); i++) {
+        for (k = 0; k < 20; k++) {
+            n = 0;
+            memcpy(doc + n, "{\"x\":[{\"s\":\"", 12);
+            n += 12;
+            memset(doc + n, in_string[i], k);
+            n += k;
+            memcpy(doc + n, "\\\"", 2);
+            n += 2;
+            memset(doc + n, in_string[i], 19 - k);
+            n += 19 - k;
+            memcpy(doc + n, "\"},1.5,-2],\"usage\":", 19);
+            n += 19;
+
+            w = 0;
+            memcpy(want + w, "{\"s\":\"", 6);
+            w += 6;
+            memset(want + w, in_string[i], k);
+            w += k;
+            memcpy(want + w, "\\\\\",\"t\":[\"", 10);
+            w += 10;
+            memset(want + w, in_string[i], k);
+            w += k;
+            memcpy(want + w, "\"]}", 3);
+            w += 3;
+            want[w] = '\0';
+
+            memcpy(doc + n, want, w);
+            n += w;
+            memcpy(doc + n, ",\"y\":\"", 6);
+            n += 6;
+            memset(doc + n, in_string[i], k);
+            n += k;
+            memcpy(doc + n, "\"}", 2);
+            n += 2;
+
+            snprintf(what, sizeof(what), "string bytes 0x%02x x %zu",
+                     in_string[i], k);
+            check_capture_len(what, doc, n, "usage", (char *) want, w, 1, 0);
+
+            /* the same as a top-level string value */
+            n = 0;
+            memcpy(doc + n, "{\"x\":\"", 6);
+            n += 6;
+            memset(doc + n, in_string[i], k);
+            n += k;
+            memcpy(doc + n, "\",\"usage\":\"", 11);
+            n += 11;
+            memset(doc + n, in_string[i], k);
+            n += k;
+            memcpy(doc + n, "\\\\\\\"\"}", 6);
+            n += 6;
+
+            w = 0;
+            want[w++] = '"';
+            memset(want + w, in_string[i], k);
+            w += k;
+            memcpy(want + w, "\\\\\\\"\"", 5);
+            w += 5;
+            want[w] = '\0';
+
+            snprintf(what, sizeof(what), "top-level string 0x%02x x %zu",
+                     in_string[i], k);
+            check_capture_len(what, doc, n, "usage", (char *) want, w, 1, 0);
+        }
+    }
+
+    for (i = 0; i < sizeof(in_nested); i++) {
+        for (k = 0; k < 20; k++) {
+            n = 0;
+            memcpy(doc + n, "{\"x\":[", 6);
+            n += 6;
+            memset(doc + n, in_nested[i], k);
+            n += k;
+            memcpy(doc + n, "[{", 2);
+            n += 2;
+            memset(doc + n, in_nested[i], 19 - k);
+            n += 19 - k;
+            memcpy(doc + n, "}]],\"usage\":", 12);
+            n += 12;
+
+            w = 0;
+            want[w++] = '[';
+            memset(want + w, in_nested[i], k);
+            w += k;
+            memcpy(want + w, "{\"a\":[", 6);
+            w += 6;
+            memset(want + w, in_nested[i], 19 - k);
+            w += 19 - k;
+            memcpy(want + w, "]}]", 3);
+            w += 3;
+            want[w] = '\0';
+
+            memcpy(doc + n, want, w);
+            n += w;
+            memcpy(doc + n, "}", 1);
+            n += 1;
+
+            snprintf(what, sizeof(what), "nested bytes 0x%02x x %zu",
+                     in_nested[i], k);
+            check_capture_len(what, doc, n, "usage", (char *) want, w, 1, 0);
+        }
+    }
+
+    /* scalars, passed over and captured */
+    CAPTURE("{\"x\":12345678901234567890123,\"usage\":12345678901234567,"
+            "\"y\":1}", "12345678901234567", 1);
+    CAPTURE("{\"x\":-1.5e+300 ,\"usage\":true\t}", "true", 1);
+    CAPTURE("{\"usage\":1234567890123456789]", "1234567890123456789", 1);
+    CAPTURE("{\"usage\":abc\x02\xff" "def}", "abc\x02\xff" "def", 1);
+
+    /* names about the size of the name buffer, and escaped names */
+    CAPTURE("{\"usageusageusageusageusageusage\":1,\"usage\":2}", "2", 1);
+    CAPTURE("{\"usageusageusageusageusageusageu\":1,\"usage\":2}", "2", 1);
+    CAPTURE("{\"usageusageusageusageusageusageus\":1,\"usage\":2}", "2", 1);
+    CAPTURE("{\"\\u0075\\u0073\\u0061\\u0067\\u0065\":3}", "3", 1);
+    CAPTURE("{\"\\u0075\\u0073\\u0061\\u0067\\u0065 \":3,\"usage\":4}", "4",
+            1);
+    CAPTURE("{\"usageusageusageusageusageusag\":1}", NULL, 1);
+    CAPTURE("{\"usageusageusageusageusageusageu\":1}", NULL, 1);
+    CAPTURE("{\"usageusageusageusageusageusageus\":1}", NULL, 1);
+    CAPTURE("{\"usageusageusageusageusageusageusa\":1}", NULL, 1);
+    CAPTURE("{\"usageusageusageusageusageusageusageusageusage\":1}", NULL, 1);
+    CAPTURE("{\"u\\u0073age\":5}", "5", 1);
+    CAPTURE("{\"usag\\u0065\":6}", "6", 1);
+    CAPTURE("{\"us\\\\age\":7,\"usage\":8}", "8", 1);
+    CAPTURE("{\"usage\\\"\":7,\"usage\":8}", "8", 1);
+}
+
+
+/*
+ * Values about LLMGW_JSON_CAPTURE_MAX long, nested and scalar, with an
+ * escape or a quote at the last bytes that fit.
+ */
+
+static void
+check_capture_max(const char *what, const char *head, const char *tail,
+    size_t len)
+{
+    size_t          n, hl, tl, w;
+    unsigned char  *buf;
+
+    hl = strlen(head);
+    tl = strlen(tail);
+    w = hl + len + tl;
+
+    buf = malloc(9 + w + 1);
+    memcpy(buf, "{\"usage\":", 9);
+    memcpy(buf + 9, head, hl);
+    memset(buf + 9 + hl, '7', len);
+    memcpy(buf + 9 + hl + len, tail, tl);
+    buf[9 + w] = '}';
+    n = 9 + w + 1;
+
+    if (w <= LLMGW_JSON_CAPTURE_MAX) {
+        check_capture_len(what, buf, n, "usage", (char *) buf + 9, w, 1, 0);
+
+    } else {
+        check_capture(what, buf, n, "usage", NULL, 1, 1);
+    }
+
+    free(buf);
+}
+
+
+static void
+test_capture_max(void)
+{
+    size_t  d, len;
+    char    what[64];
+
+    for (d = 0; d < 6; d++) {
+        len = LLMGW_JSON_CAPTURE_MAX - 3 - 7 + d;
+
+        snprintf(what, sizeof(what), "nested, escape at the end, %zu", d);
+        check_capture_max(what, "[\"", "\\\"\",\"\"]", len);
+
+        snprintf(what, sizeof(what), "nested, backslash at the end, %zu", d);
+        check_capture_max(what, "[[\"", "\\\\\"]]", len);
+
+        snprintf(what, sizeof(what), "string, escape at the end, %zu", d);
+        check_capture_max(what, "\"", "\\\"\\\"\"", len);
+
+        snprintf(what, sizeof(what), "scalar, %zu", d);
+        check_capture_max(what, "", "", len + 8);
+    }
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -1660,6 +2162,9 @@ main(int argc, char **argv)
     test_valid();
     test_invalid();
     test_string_bytes();
+    test_string_stops();
+    test_string_ends();
+    test_string_dense();
     test_utf8_exhaustive();
     test_utf8_cases();
     test_control_chars();
@@ -1674,6 +2179,8 @@ main(int argc, char **argv)
     test_escape();
     test_capture_fixtures();
     test_capture_cases();
+    test_capture_runs();
+    test_capture_max();
 
     UNIT_DONE("unit_json");
 }

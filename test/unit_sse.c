@@ -387,6 +387,107 @@ test_cases(void)
 }
 
 
+/*
+ * Line ends found by memchr: lines of every length up to past a vector's
+ * width, each kind of line end, many short lines and long ones in one
+ * piece; check_splits() cuts each stream at every point, so a CR ends one
+ * feed and its LF starts the next at every position.
+ */
+
+static void
+test_line_ends(void)
+{
+    size_t           i, k, n, len;
+    char             what[64];
+    events_t         ref;
+    unsigned char   *buf;
+
+    static const char  *eols[] = { "\n", "\r\n", "\r" };
+    static const size_t  lens[] = { 0, 1, 2, 7, 8, 15, 16, 17, 31, 32, 33,
+                                    63, 64, 65, 100, 200 };
+
+    buf = malloc(4096);
+
+    for (k = 0; k < 3; k++) {
+        for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+            len = lens[i];
+            n = 0;
+
+            /* an event of two lines, then one of a single line, then an
+             * unfinished one, line ends of kind k, k+1, k+2 */
+            memcpy(buf + n, "data: ", 6);
+            n += 6;
+            memset(buf + n, 'a' + (int) (i % 26), len);
+            n += len;
+            memcpy(buf + n, eols[k], strlen(eols[k]));
+            n += strlen(eols[k]);
+            memcpy(buf + n, "data: x", 7);
+            n += 7;
+            memcpy(buf + n, eols[(k + 1) % 3], strlen(eols[(k + 1) % 3]));
+            n += strlen(eols[(k + 1) % 3]);
+            memcpy(buf + n, eols[(k + 2) % 3], strlen(eols[(k + 2) % 3]));
+            n += strlen(eols[(k + 2) % 3]);
+
+            memset(buf + n, ':', len);
+            n += len;
+            memcpy(buf + n, eols[k], strlen(eols[k]));
+            n += strlen(eols[k]);
+            memcpy(buf + n, eols[k], strlen(eols[k]));
+            n += strlen(eols[k]);
+
+            memcpy(buf + n, "data: ", 6);
+            n += 6;
+            memset(buf + n, 'z', len);
+            n += len;
+            memcpy(buf + n, eols[(k + 1) % 3], strlen(eols[(k + 1) % 3]));
+            n += strlen(eols[(k + 1) % 3]);
+
+            snprintf(what, sizeof(what), "line ends %zu, lines of %zu", k,
+                     len);
+            memset(&ref, 0, sizeof(ref));
+            check_splits(what, buf, n, &ref);
+            CHECK(ref.n >= 1, "%s: %u events", what, ref.n);
+            events_free(&ref);
+        }
+    }
+
+    /* many short lines and empty ones in a row, every kind of line end */
+    n = 0;
+
+    for (i = 0; i < 300; i++) {
+        if (i % 7 != 3) {
+            buf[n++] = (unsigned char) ('a' + i % 26);
+        }
+
+        memcpy(buf + n, eols[(i * 5) % 3], strlen(eols[(i * 5) % 3]));
+        n += strlen(eols[(i * 5) % 3]);
+    }
+
+    memset(&ref, 0, sizeof(ref));
+    check_splits("short lines", buf, n, &ref);
+    CHECK(ref.n > 20, "short lines: %u events", ref.n);
+    events_free(&ref);
+
+    /* a long line with CRs only, then LFs only */
+    n = 0;
+    memset(buf + n, 'c', 1000);
+    n += 1000;
+    memcpy(buf + n, "\r\r", 2);
+    n += 2;
+    memset(buf + n, 'l', 1000);
+    n += 1000;
+    memcpy(buf + n, "\n\n", 2);
+    n += 2;
+
+    memset(&ref, 0, sizeof(ref));
+    check_splits("long lines", buf, n, &ref);
+    CHECK_INT(ref.n, 2, "long lines: events");
+    events_free(&ref);
+
+    free(buf);
+}
+
+
 /* a CRLF whose halves come in different feeds is one line end */
 
 static void
@@ -945,6 +1046,13 @@ test_fields(void)
     check_fields("event: e\ndata: 1\ndata: 2\nevent: f\ndata: 3\n\n", "f",
                  "1\n2\n3", 3, 0);
     check_fields("\n", NULL, NULL, 0, -1);
+    check_fields("data: 0123456789012345678901234567890123456789012345678901"
+                 "23456789\rdata:\r\nevent: 0123456789012345678901234567890"
+                 "1234567890123456789\n\n", "01234567890123456789012345678"
+                 "901234567890123456789", "01234567890123456789012345678901"
+                 "2345678901234567890123456789\n", 2, 0);
+    check_fields("\r\n\r\ndata: a\r\r\ndata: b", NULL, "a\nb", 2, 0);
+    check_fields("data: a\r", NULL, "a", 1, 1);
 
     llmgw_sse_parse_fields(NULL, 0, NULL, &f);
     CHECK(f.data == NULL && f.event == NULL && f.data_lines == 0,
@@ -961,6 +1069,7 @@ main(int argc, char **argv)
 
     test_cases();
     test_crlf_across_feeds();
+    test_line_ends();
     test_openai();
     test_anthropic();
     test_gemini();
