@@ -35,4 +35,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 make -s -C "$dir/nginx" -f objs/Makefile modules
-cp "$dir/nginx/objs/ngx_http_llmgw_module.so" "$dir/"
+
+# a new file, renamed into place: a running nginx keeps the module it
+# mapped, where copying over it would change its code under it
+cp "$dir/nginx/objs/ngx_http_llmgw_module.so" "$dir/.ngx_http_llmgw_module.so"
+mv -f "$dir/.ngx_http_llmgw_module.so" "$dir/ngx_http_llmgw_module.so"
