@@ -146,7 +146,10 @@ llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len)
             return;
         }
 
-        if (q[1] != '"' || q[-1] != '"') {
+        /* "content":", "arguments":", "refusal":", "reasoning_content":" */
+        if (q - start < 3 || q[1] != '"' || q[-1] != '"'
+            || (q[-2] != 't' && q[-2] != 's' && q[-2] != 'l'))
+        {
             continue;
         }
 
@@ -154,7 +157,7 @@ llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len)
             name = q - fields[i].len;
 
             if (name >= start
-                && ngx_strncmp(name, fields[i].data, fields[i].len) == 0)
+                && ngx_memcmp(name, fields[i].data, fields[i].len) == 0)
             {
                 break;
             }
