@@ -309,7 +309,6 @@ struct llmgw_ctx_s {
     ngx_buf_t                   *error_page;
 
     unsigned                     reading_body:1;
-    unsigned                     body_done:1;
     unsigned                     granted:1;
     unsigned                     stream:1;
     unsigned                     drop_usage_chunk:1;
@@ -319,8 +318,6 @@ struct llmgw_ctx_s {
     unsigned                     waiting:1;
     unsigned                     reserved:1;
     unsigned                     settled:1;
-    unsigned                     unpriced:1;
-    unsigned                     unchecked:1;
 };
 
 

@@ -131,7 +131,6 @@ llmgw_body_handler(ngx_http_request_t *r)
     ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
 
     ctx->reading_body = 0;
-    ctx->body_done = 1;
 
     r->preserve_body = 1;
     r->write_event_handler = ngx_http_core_run_phases;

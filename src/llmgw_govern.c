@@ -160,7 +160,6 @@ llmgw_govern_answer(ngx_http_request_t *r, llmgw_ctx_t *ctx,
                           "llmgw: the store cannot answer: request admitted "
                           "unchecked (llmgw_store_fail open)");
             llmgw_metric_inc(lmcf, LLMGW_METRIC_STORE_OPEN);
-            ctx->unchecked = 1;
             return NGX_OK;
         }
 
@@ -205,7 +204,6 @@ llmgw_govern_price(ngx_http_request_t *r, llmgw_ctx_t *ctx)
                   &ctx->upstream_model, &ctx->provider->name);
 
     llmgw_metric_inc(lmcf, LLMGW_METRIC_UNPRICED);
-    ctx->unpriced = 1;
 
     return NGX_OK;
 }
