@@ -73,6 +73,8 @@ typedef struct {
     ngx_str_t                    name;       /* the period as written: "1d" */
     ngx_str_t                    prefix;     /* its store key but the start */
     uint32_t                     prefix_crc; /* crc32 state after prefix */
+    time_t                       win_start;  /* the window last asked for, */
+    time_t                       win_end;    /* per worker */
 } llmgw_limit_t;
 
 

@@ -24,6 +24,8 @@ static ngx_int_t llmgw_limit_period(ngx_pool_t *pool, ngx_str_t *s,
     llmgw_limit_t *l, ngx_flag_t budget);
 static llmgw_limit_t *llmgw_limit_add(ngx_array_t *a, llmgw_limit_kind_e kind,
     int64_t limit, llmgw_limit_t *period);
+static void llmgw_limit_compute(llmgw_limit_t *l, time_t now,
+    time_t *start, time_t *end);
 static time_t llmgw_calendar_next(time_t start, u_char unit);
 
 
@@ -291,6 +293,18 @@ llmgw_usd_to_pico(double usd)
 
 void
 llmgw_limit_window(llmgw_limit_t *l, time_t now, time_t *start, time_t *end)
+{
+    if (now < l->win_start || now >= l->win_end) {
+        llmgw_limit_compute(l, now, &l->win_start, &l->win_end);
+    }
+
+    *start = l->win_start;
+    *end = l->win_end;
+}
+
+
+static void
+llmgw_limit_compute(llmgw_limit_t *l, time_t now, time_t *start, time_t *end)
 {
     time_t     anchor;
     struct tm  tm;

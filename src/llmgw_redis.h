@@ -68,6 +68,9 @@ struct llmgw_redis_s {
     ngx_event_t               watchdog;
     ngx_msec_t                backoff;
     ngx_queue_t               inflight;
+    u_char                   *out;        /* the command being formatted */
+    size_t                    out_size;
+    size_t                    out_len;
 
     unsigned                  connected:1;  /* handshake answered */
     unsigned                  dropped:1;    /* we closed it: see below */
