@@ -125,7 +125,7 @@ fuzz-run:
 	$(MAKE) -s -C fuzz run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),30)
 
 run: deps all
-	@PORT=$(PORT) MOCK_PORT=$(MOCK_PORT) NGINX=$(NGINX) tools/run-demo.sh
+	@PORT=$(PORT) MOCK_PORT=$(MOCK_PORT) NGINX_BIN=$(NGINX) tools/run-demo.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) t/servroot

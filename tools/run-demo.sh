@@ -6,7 +6,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 port=${PORT:-8080}
 mock_port=${MOCK_PORT:-8081}
 prefix=$top/build/run
-nginx=${NGINX:-/usr/sbin/nginx}
+# not $NGINX: nginx reads that variable as sockets inherited on upgrade
+nginx=${NGINX_BIN:-/usr/sbin/nginx}
 
 rm -rf "$prefix"
 mkdir -p "$prefix/conf" "$prefix/logs" "$prefix/tmp"
