@@ -64,7 +64,7 @@ typedef struct {
  * Validates that buf[0..len) holds exactly one JSON value, an object, with
  * optional surrounding whitespace, nesting at most max_depth deep (the top
  * object is depth 1).  The whole input is checked: strings (escapes,
- * \uXXXX with surrogate pairs, no raw control characters, valid UTF-8),
+ * \u escapes with surrogate pairs, no raw control characters, valid UTF-8),
  * numbers, literals.  Member names of the top level are compared after
  * decoding their escapes ("mod\u0065l" is "model").  Each top-level member
  * named in fields[] has its value span stored; a second member of that

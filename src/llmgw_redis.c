@@ -101,7 +101,7 @@ llmgw_redis_conf_address(ngx_conf_t *cf, llmgw_redis_t *redis,
     }
 
     /* a name is resolved here, once: hiredis would resolve it with a
-     * blocking getaddrinfo() in the worker at every connection */
+     * blocking name lookup in the worker at every connection */
 
     ngx_memzero(&u, sizeof(ngx_url_t));
     u.url = *addr;

@@ -16,6 +16,7 @@
 
 #include "llmgw_json.h"
 #include "llmgw_sse.h"
+#include "read_file.h"
 
 
 typedef struct {
@@ -51,37 +52,6 @@ bench_event(void *data, const unsigned char *raw, size_t len)
 
 
 static size_t  bench_sink;
-
-
-static unsigned char *
-bench_read(const char *dir, const char *name, size_t *len)
-{
-    long            n;
-    char            path[1024];
-    FILE           *f;
-    unsigned char  *buf;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-
-    f = fopen(path, "rb");
-    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0
-        || fseek(f, 0, SEEK_SET) != 0)
-    {
-        fprintf(stderr, "cannot read %s\n", path);
-        exit(2);
-    }
-
-    buf = malloc((size_t) n + 1);
-    if (buf == NULL || fread(buf, 1, (size_t) n, f) != (size_t) n) {
-        fprintf(stderr, "cannot read %s\n", path);
-        exit(2);
-    }
-
-    fclose(f);
-    *len = (size_t) n;
-
-    return buf;
-}
 
 
 static void __attribute__((noinline))
@@ -162,7 +132,7 @@ main(int argc, char **argv)
         name = "stream.sse";
     }
 
-    buf = bench_read(argv[1], name, &len);
+    buf = unit_read_file(argv[1], name, &len);
     b = calloc(1, sizeof(bench_sse_t));
     b->fields = (strcmp(what, "sse-fields") == 0);
 

@@ -8,6 +8,8 @@
 #ifndef _LLMGW_UNIT_H_INCLUDED_
 #define _LLMGW_UNIT_H_INCLUDED_
 
+#include "read_file.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,38 +81,5 @@ static unsigned  unit_failed;
         return unit_failed ? 1 : 0;                                         \
     } while (0)
 
-
-/* reads a whole fixture into a malloc()ed buffer; exits if it cannot */
-
-static unsigned char *
-unit_read_file(const char *dir, const char *name, size_t *len)
-{
-    long            n;
-    char            path[1024];
-    FILE           *f;
-    unsigned char  *buf;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-
-    f = fopen(path, "rb");
-    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0
-        || fseek(f, 0, SEEK_SET) != 0)
-    {
-        fprintf(stderr, "cannot read %s\n", path);
-        exit(2);
-    }
-
-    buf = malloc((size_t) n + 1);
-    if (buf == NULL || fread(buf, 1, (size_t) n, f) != (size_t) n) {
-        fprintf(stderr, "cannot read %s\n", path);
-        exit(2);
-    }
-
-    fclose(f);
-    buf[n] = '\0';
-    *len = (size_t) n;
-
-    return buf;
-}
 
 #endif /* _LLMGW_UNIT_H_INCLUDED_ */
