@@ -1,0 +1,256 @@
+/*
+ * llmgw: translation between API formats.
+ *
+ * Plain C on jansson and libc, no nginx calls, so that unit tests and
+ * fuzzers link a translator alone.  The canonical form is OpenAI's chat
+ * (DESIGN.md): a request goes client format -> canonical -> provider
+ * format; a whole response provider -> canonical -> client; a stream event
+ * by event, provider events -> deltas -> client events, with no tree built
+ * on the output side.
+ *
+ * Ownership: a function taking a json_t never steals it; a function
+ * returning one returns a new reference.  Strings in a delta live only for
+ * the call that hands them out.
+ */
+
+#ifndef _LLMGW_XLATE_H_INCLUDED_
+#define _LLMGW_XLATE_H_INCLUDED_
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+
+typedef enum {
+    LLMGW_FORMAT_OPENAI = 0,
+    LLMGW_FORMAT_ANTHROPIC,
+    LLMGW_FORMAT_GEMINI,
+    LLMGW_FORMATS
+} llmgw_format_e;
+
+
+/* token counts; -1 in a delta: not known (yet) */
+typedef struct {
+    int64_t     prompt;       /* every input token, cached ones included */
+    int64_t     completion;   /* every output token, reasoning included */
+    int64_t     total;
+    int64_t     cached;       /* input tokens read from a cache */
+    int64_t     cache_write;  /* input tokens written to a cache */
+    unsigned    seen:1;
+} llmgw_usage_t;
+
+
+/* A translation that cannot be done: the client gets status, type, message.
+ * status 400: the client's request; 502: the provider's answer.  type is
+ * one of the error types of the README ("invalid_request_error",
+ * "authentication_error", "permission_error", "not_found_error",
+ * "rate_limit_error", "api_error", "overloaded_error", ...), a static
+ * string. */
+typedef struct {
+    int         status;
+    const char *type;
+    char        message[256];
+} llmgw_xerr_t;
+
+
+/* what the provider side of a request translation needs to know */
+typedef struct {
+    const char *model;        /* the provider's model name */
+    size_t      model_len;
+    int64_t     default_max_tokens;  /* when required and not given */
+    unsigned    stream:1;
+    unsigned    stream_usage:1;  /* OpenAI-compatible: stream_options
+                                    include_usage is understood */
+    unsigned    vertex:1;     /* Anthropic on Vertex AI: anthropic_version
+                                 "vertex-2023-10-16" in the body, no model */
+} llmgw_xreq_t;
+
+
+/* a growing output buffer (malloc); failed is set once memory runs out and
+ * later writes are ignored */
+typedef struct {
+    unsigned char  *data;
+    size_t          len;
+    size_t          size;
+    unsigned        failed:1;
+} llmgw_out_t;
+
+
+/*
+ * A stream, as deltas.  A provider's decoder turns each event into zero or
+ * more deltas, in order, and hands each to llmgw_xstream_delta(), which
+ * gives it to the client's encoder.
+ *
+ *   START       the message begins: id, name = the provider's model (either
+ *               may be empty).  Sent once, before anything else; a decoder
+ *               that has no such event sends it with its first delta.
+ *   TEXT        text: a piece of the answer
+ *   REASONING   text: a piece of the model's reasoning ("thinking")
+ *   TOOL_START  tool: the call's index among this choice's calls (0, 1, ..,
+ *               in order of appearance); id, name: the call id and function
+ *   TOOL_ARGS   tool; text: a piece of the call's arguments, JSON text
+ *   FINISH      finish: "stop", "length", "tool_calls" or "content_filter"
+ *   USAGE       usage: what is known so far, -1 for what is not; merged
+ *   ERROR       error_type, text: the message.  Nothing follows.
+ *   END         the provider ended its stream properly.  Nothing follows.
+ *
+ * choice is OpenAI's choice index (n > 1), 0 for every other provider.
+ */
+typedef enum {
+    LLMGW_DELTA_START = 1,
+    LLMGW_DELTA_TEXT,
+    LLMGW_DELTA_REASONING,
+    LLMGW_DELTA_TOOL_START,
+    LLMGW_DELTA_TOOL_ARGS,
+    LLMGW_DELTA_FINISH,
+    LLMGW_DELTA_USAGE,
+    LLMGW_DELTA_ERROR,
+    LLMGW_DELTA_END
+} llmgw_delta_type_e;
+
+
+typedef struct {
+    llmgw_delta_type_e  type;
+    unsigned            choice;
+    unsigned            tool;
+    const char         *id;
+    size_t              id_len;
+    const char         *name;
+    size_t              name_len;
+    const char         *text;
+    size_t              text_len;
+    const char         *finish;
+    const char         *error_type;
+    llmgw_usage_t       usage;
+} llmgw_delta_t;
+
+
+typedef struct llmgw_xstream_s  llmgw_xstream_t;
+typedef struct llmgw_format_s   llmgw_format_t;
+
+
+struct llmgw_xstream_s {
+    const llmgw_format_t  *provider;
+    const llmgw_format_t  *client;
+    llmgw_out_t            out;       /* for the client: the caller takes it
+                                         after each call and resets len */
+    llmgw_usage_t          usage;     /* merged from every USAGE delta */
+    char                   id[72];    /* the response id the client sees */
+    char                   model[257]; /* the model the client sees */
+    int64_t                created;
+    size_t                 text_bytes; /* TEXT, REASONING, TOOL_ARGS */
+    void                  *dec;       /* the decoder's state: dec_size
+                                         bytes, zeroed */
+    void                  *enc;       /* the encoder's: enc_size bytes */
+    unsigned               include_usage:1; /* OpenAI client: usage chunk */
+    unsigned               started:1;  /* START went to the encoder */
+    unsigned               finished:1; /* a FINISH did */
+    unsigned               ended:1;    /* END or ERROR did: no more output */
+    unsigned               failed:1;   /* it was an ERROR */
+};
+
+
+/*
+ * One API format: its client side (a format clients speak to the gateway)
+ * and its provider side (a format the gateway speaks to providers).  NULL
+ * members: not supported, or, for OpenAI, the identity.
+ */
+struct llmgw_format_s {
+    llmgw_format_e   format;
+    const char      *name;
+
+    /* client side */
+
+    /* the client's chat request to canonical */
+    json_t  *(*request_in)(json_t *req, llmgw_xerr_t *err);
+    /* a canonical chat.completion to the client's response */
+    json_t  *(*response_out)(json_t *canon, llmgw_xerr_t *err);
+    /* one delta to the client's stream events, written to s->out */
+    int      (*encode)(llmgw_xstream_t *s, const llmgw_delta_t *d);
+    /* an error body in the client's shape */
+    void     (*error_out)(llmgw_out_t *o, const char *type,
+                          const char *code, const char *msg, size_t len);
+    size_t     enc_size;
+
+    /* provider side */
+
+    /* a canonical chat request to the provider's */
+    json_t  *(*request_out)(json_t *canon, const llmgw_xreq_t *opt,
+                            llmgw_xerr_t *err);
+    /* the provider's whole response (2xx) to a canonical chat.completion */
+    json_t  *(*response_in)(json_t *resp, llmgw_xerr_t *err);
+    /* the provider's error body (status >= 400, or an error in a 2xx):
+     * err->type and err->message; 0 when it was one, -1 when not */
+    int      (*error_in)(json_t *body, int status, llmgw_xerr_t *err);
+    /* one event of the provider's stream: event name (may be NULL) and
+     * data; deltas through llmgw_xstream_delta(); -1 on malformed input
+     * (the caller then fails the stream) */
+    int      (*decode)(llmgw_xstream_t *s, const char *event, size_t elen,
+                       const char *data, size_t dlen);
+    /* the provider's stream is over: send END if it ended properly, else
+     * ERROR; NULL: llmgw_xstream_end decides by whether END was seen */
+    int      (*decode_end)(llmgw_xstream_t *s);
+    size_t     dec_size;
+
+    /* embeddings: canonical (OpenAI) request to the provider's, and its
+     * response to OpenAI's list */
+    json_t  *(*embed_out)(json_t *canon, const llmgw_xreq_t *opt,
+                          llmgw_xerr_t *err);
+    json_t  *(*embed_in)(json_t *resp, const char *model, llmgw_xerr_t *err);
+};
+
+
+extern const llmgw_format_t  llmgw_format_openai;
+extern const llmgw_format_t  llmgw_format_anthropic;
+extern const llmgw_format_t  llmgw_format_gemini;
+extern const llmgw_format_t  llmgw_format_vertex_predict; /* embeddings */
+
+const llmgw_format_t *llmgw_format(llmgw_format_e f);
+
+
+/* llmgw_xlate.c */
+
+void llmgw_xerr(llmgw_xerr_t *err, int status, const char *type,
+    const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+void llmgw_out_raw(llmgw_out_t *o, const void *p, size_t len);
+void llmgw_out_cstr(llmgw_out_t *o, const char *s);
+/* a JSON string: quoted and escaped */
+void llmgw_out_jstr(llmgw_out_t *o, const char *p, size_t len);
+void llmgw_out_int(llmgw_out_t *o, int64_t n);
+/* a JSON value, compact */
+void llmgw_out_json(llmgw_out_t *o, json_t *v);
+void llmgw_out_free(llmgw_out_t *o);
+
+/* 0, or -1 when out of memory */
+int llmgw_xstream_init(llmgw_xstream_t *s, const llmgw_format_t *provider,
+    const llmgw_format_t *client, const char *model, size_t model_len,
+    int64_t created);
+void llmgw_xstream_free(llmgw_xstream_t *s);
+/* one provider event; 0, or -1 when the stream failed (an ERROR went out) */
+int llmgw_xstream_event(llmgw_xstream_t *s, const char *event, size_t elen,
+    const char *data, size_t dlen);
+/* the provider's stream is over (cut or not) */
+int llmgw_xstream_end(llmgw_xstream_t *s);
+/* ends the client's stream with an error event */
+int llmgw_xstream_fail(llmgw_xstream_t *s, const char *type,
+    const char *msg);
+/* for decoders */
+int llmgw_xstream_delta(llmgw_xstream_t *s, const llmgw_delta_t *d);
+
+/* a canonical chat.completion's or OpenAI embedding list's "usage" */
+void llmgw_usage_from_json(json_t *usage, llmgw_usage_t *u);
+/* a canonical usage object for u */
+json_t *llmgw_usage_to_json(const llmgw_usage_t *u);
+
+/* helpers for translators */
+const char *llmgw_json_str(json_t *obj, const char *key, size_t *len);
+/* a model name that may go into a URL path: [A-Za-z0-9._@-], not "." or
+ * ".."; ':' '/' '?' '#' '%' never */
+int llmgw_model_path_safe(const char *p, size_t len);
+
+#endif /* _LLMGW_XLATE_H_INCLUDED_ */
