@@ -151,6 +151,10 @@ ngx_module_t  ngx_http_llmgw_module = {
 static ngx_int_t
 ngx_http_llmgw_preconfiguration(ngx_conf_t *cf)
 {
+    if (llmgw_gauth_add_variables(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return llmgw_add_variables(cf);
 }
 

@@ -15,6 +15,7 @@
 #include "llmgw_json.h"
 #include "llmgw_sse.h"
 #include "llmgw_store.h"
+#include "llmgw_xlate.h"
 
 
 #define LLMGW_DIGEST_LEN        32
@@ -32,17 +33,13 @@
 
 
 typedef enum {
-    LLMGW_FORMAT_OPENAI = 0,
-    LLMGW_FORMAT_ANTHROPIC
-} llmgw_format_e;
-
-
-typedef enum {
     LLMGW_EP_UNKNOWN = 0,
     LLMGW_EP_CHAT,
     LLMGW_EP_EMBEDDINGS,
     LLMGW_EP_MODELS,
-    LLMGW_EP_USAGE
+    LLMGW_EP_USAGE,
+    LLMGW_EP_MESSAGES,          /* Anthropic's */
+    LLMGW_EP_COUNT_TOKENS       /* Anthropic's, answered here */
 } llmgw_endpoint_e;
 
 
@@ -119,6 +116,11 @@ typedef struct {
     ngx_str_t                    price_family;
     unsigned                     stream_usage_option:1;
     ngx_int_t                  (*init)(ngx_conf_t *cf, llmgw_provider_t *p);
+    /* before the rewrite: the provider's format for this request, and
+     * what must be fetched first (NGX_AGAIN: the phases run again) */
+    ngx_int_t                  (*prepare)(ngx_http_request_t *r,
+                                          llmgw_ctx_t *ctx);
+    /* the upstream URI and the provider's credentials */
     ngx_int_t                  (*build)(ngx_http_request_t *r,
                                         llmgw_ctx_t *ctx);
 } llmgw_provider_kind_t;
@@ -155,6 +157,12 @@ struct llmgw_provider_s {
     ngx_array_t                  keys;       /* llmgw_api_key_t */
     ngx_array_t                  models;     /* ngx_str_t, may be patterns */
     ngx_array_t                  deployments; /* llmgw_deployment_t */
+    ngx_str_t                    project;    /* Vertex AI */
+    ngx_str_t                    region;
+    void                        *gauth;      /* llmgw_gauth.c: Google
+                                                service account */
+    ngx_str_t                    token_location; /* its token subrequest */
+    int64_t                      default_max_tokens;
 };
 
 
@@ -201,6 +209,7 @@ typedef struct {
     ngx_rbtree_node_t            sentinel;
     ngx_queue_t                  queue;
     ngx_atomic_t                 metrics[LLMGW_METRICS];
+    void                        *gauth;      /* llmgw_gauth.c's token cache */
 } llmgw_shm_t;
 
 
@@ -255,17 +264,10 @@ typedef enum {
     LLMGW_RESP_NONE = 0,
     LLMGW_RESP_JSON,
     LLMGW_RESP_SSE,
-    LLMGW_RESP_ERROR     /* an nginx error page, replaced by our JSON */
+    LLMGW_RESP_ERROR,    /* an nginx error page, replaced by our JSON */
+    LLMGW_RESP_XJSON,    /* a whole response, translated once complete */
+    LLMGW_RESP_XSSE      /* a stream, translated event by event */
 } llmgw_resp_mode_e;
-
-
-typedef struct {
-    int64_t                      prompt;
-    int64_t                      completion;
-    int64_t                      total;
-    int64_t                      cached;
-    unsigned                     seen:1;
-} llmgw_usage_t;
 
 
 struct llmgw_ctx_s {
@@ -288,6 +290,9 @@ struct llmgw_ctx_s {
     ngx_str_t                    upstream_model;
     ngx_str_t                    upstream_uri;
     ngx_str_t                    upstream_auth; /* Authorization value */
+    ngx_str_t                    anthropic_version; /* the client's */
+    ngx_str_t                    anthropic_beta;
+    const llmgw_format_t        *pformat;   /* the provider's */
 
     llmgw_main_conf_t           *lmcf;
     llmgw_price_t               *price;
@@ -298,6 +303,7 @@ struct llmgw_ctx_s {
     ngx_uint_t                   ncharges;
     llmgw_charge_t              *refused;
     llmgw_store_waiter_t        *waiter;
+    void                        *gauth_req;  /* llmgw_gauth.c */
 
     llmgw_resp_mode_e            resp_mode;
     llmgw_json_capture_t        *capture;
@@ -309,6 +315,10 @@ struct llmgw_ctx_s {
     llmgw_usage_t                usage;
     size_t                       streamed_text;  /* bytes, until usage */
     ngx_buf_t                   *error_page;
+    llmgw_xstream_t             *xs;
+    ngx_chain_t                 *xbody;     /* a whole response, so far */
+    ngx_chain_t                **xbody_last;
+    size_t                       xbody_len;
 
     unsigned                     reading_body:1;
     unsigned                     granted:1;
@@ -320,6 +330,10 @@ struct llmgw_ctx_s {
     unsigned                     waiting:1;
     unsigned                     reserved:1;
     unsigned                     settled:1;
+    unsigned                     translate:1; /* formats differ, or the
+                                                 body needs a tree edit */
+    unsigned                     vertex:1;
+    unsigned                     include_usage:1; /* the client asked */
 };
 
 
@@ -418,7 +432,20 @@ ngx_int_t llmgw_snapshot_init_process(ngx_cycle_t *cycle,
     llmgw_main_conf_t *lmcf);
 void llmgw_snapshot_exit_process(ngx_cycle_t *cycle, llmgw_main_conf_t *lmcf);
 
+/* llmgw_translate.c */
+ngx_int_t llmgw_translate_request(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+ngx_int_t llmgw_translate_header(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+ngx_int_t llmgw_translate_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    ngx_chain_t *in, ngx_http_output_header_filter_pt next_header,
+    ngx_http_output_body_filter_pt next_body);
+ngx_int_t llmgw_translate_event(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    const u_char *raw, size_t len);
+ngx_int_t llmgw_translate_stream_end(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+
 /* llmgw_filter.c */
+ngx_int_t llmgw_sse_emit(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    const u_char *p, size_t len);
+
 ngx_int_t llmgw_filter_init(ngx_conf_t *cf);
 
 /* llmgw_usage.c */
@@ -426,6 +453,13 @@ void llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len);
 void llmgw_usage_from_event(llmgw_ctx_t *ctx, const u_char *data,
     size_t len, ngx_uint_t *drop);
 void llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len);
+void llmgw_usage_from_anthropic_event(llmgw_ctx_t *ctx, const u_char *data,
+    size_t len);
+
+/* llmgw_gauth.c: OAuth2 access tokens of Google service accounts */
+char *llmgw_gauth_conf(ngx_conf_t *cf, llmgw_provider_t *p, ngx_str_t *file);
+ngx_int_t llmgw_gauth_token(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+ngx_int_t llmgw_gauth_add_variables(ngx_conf_t *cf);
 
 /* llmgw_variables.c */
 ngx_int_t llmgw_add_variables(ngx_conf_t *cf);
@@ -435,6 +469,12 @@ char *llmgw_zone_add(ngx_conf_t *cf, llmgw_main_conf_t *lmcf, ngx_str_t *name,
     size_t size);
 
 /* providers */
+extern const llmgw_provider_kind_t  llmgw_openai_kinds[];
+extern const llmgw_provider_kind_t  llmgw_anthropic_kinds[];
+extern const llmgw_provider_kind_t  llmgw_google_kinds[];
 const llmgw_provider_kind_t *llmgw_provider_kind(ngx_str_t *name);
+ngx_int_t llmgw_provider_bearer(ngx_http_request_t *r, ngx_str_t *secret);
+ngx_int_t llmgw_provider_uri(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    ngx_str_t *parts, ngx_uint_t n);
 
 #endif /* _LLMGW_H_INCLUDED_ */

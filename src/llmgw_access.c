@@ -16,6 +16,8 @@ static ngx_int_t llmgw_access_body(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static ngx_int_t llmgw_access_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static ngx_int_t llmgw_access_error(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static void llmgw_body_handler(ngx_http_request_t *r);
+static ngx_int_t llmgw_count_tokens(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx);
 static llmgw_endpoint_e llmgw_endpoint(ngx_http_request_t *r);
 
 
@@ -66,8 +68,10 @@ llmgw_access_start(ngx_http_request_t *r)
 
     ngx_http_set_ctx(r, ctx, ngx_http_llmgw_module);
 
-    ctx->client_format = LLMGW_FORMAT_OPENAI;
     ctx->endpoint = llmgw_endpoint(r);
+    ctx->client_format = (ctx->endpoint == LLMGW_EP_MESSAGES
+                          || ctx->endpoint == LLMGW_EP_COUNT_TOKENS)
+                         ? LLMGW_FORMAT_ANTHROPIC : LLMGW_FORMAT_OPENAI;
 
     if (ctx->endpoint == LLMGW_EP_UNKNOWN) {
         llmgw_fail(r, ctx, NGX_HTTP_NOT_FOUND, "not_found_error",
@@ -151,6 +155,10 @@ llmgw_access_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 
         rc = llmgw_request_read(r, ctx);
 
+        if (rc == NGX_OK && ctx->endpoint == LLMGW_EP_COUNT_TOKENS) {
+            return llmgw_count_tokens(r, ctx);
+        }
+
         if (rc == NGX_OK) {
             rc = llmgw_route(r, ctx);
         }
@@ -168,7 +176,14 @@ llmgw_access_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         }
     }
 
-    if (llmgw_request_rewrite(r, ctx) != NGX_OK) {
+    rc = llmgw_request_rewrite(r, ctx);
+
+    if (rc == NGX_AGAIN) {
+        /* a subrequest fetches what the provider needs first */
+        return NGX_AGAIN;
+    }
+
+    if (rc != NGX_OK) {
         return llmgw_access_error(r, ctx);
     }
 
@@ -201,6 +216,32 @@ llmgw_access_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 }
 
 
+/* Anthropic's count_tokens, answered here with the estimate governance
+ * makes: a token per 4 bytes of the request */
+
+static ngx_int_t
+llmgw_count_tokens(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    ngx_buf_t  *b;
+
+    ctx->error_sent = 1;
+
+    b = ngx_create_temp_buf(r->pool, sizeof("{\"input_tokens\":}\n") - 1
+                                     + NGX_SIZE_T_LEN);
+    if (b == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_DONE;
+    }
+
+    b->last = ngx_sprintf(b->last, "{\"input_tokens\":%uz}\n",
+                          (ctx->body.len + 3) / 4);
+
+    ngx_http_finalize_request(r, llmgw_send_json(r, NGX_HTTP_OK, b));
+
+    return NGX_DONE;
+}
+
+
 static llmgw_endpoint_e
 llmgw_endpoint(ngx_http_request_t *r)
 {
@@ -213,6 +254,14 @@ llmgw_endpoint(ngx_http_request_t *r)
 
     if (llmgw_ends_with("/chat/completions")) {
         return LLMGW_EP_CHAT;
+    }
+
+    if (llmgw_ends_with("/messages")) {
+        return LLMGW_EP_MESSAGES;
+    }
+
+    if (llmgw_ends_with("/messages/count_tokens")) {
+        return LLMGW_EP_COUNT_TOKENS;
     }
 
     if (llmgw_ends_with("/embeddings")) {

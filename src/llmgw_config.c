@@ -391,14 +391,17 @@ llmgw_conf_provider(llmgw_conf_ctx_t *cx, const char *name, json_t *obj)
 {
     char              *rv;
     json_t            *v, *d;
-    ngx_str_t          kind;
+    ngx_str_t          kind, credentials;
     const char        *model;
     llmgw_provider_t  *p;
     llmgw_deployment_t *dep;
 
     static const char *known[] = { "kind", "upstream", "scheme", "host",
                                    "base_path", "api_version", "keys",
-                                   "models", "deployments", NULL };
+                                   "models", "deployments", "project",
+                                   "region", "credentials",
+                                   "token_location", "default_max_tokens",
+                                   NULL };
 
     if (!json_is_object(obj)) {
         return llmgw_conf_error(cx, "must be an object");
@@ -442,9 +445,41 @@ llmgw_conf_provider(llmgw_conf_ctx_t *cx, const char *name, json_t *obj)
         || llmgw_conf_str(cx, obj, "base_path", &p->base_path, 0)
            != NGX_CONF_OK
         || llmgw_conf_str(cx, obj, "api_version", &p->api_version, 0)
+           != NGX_CONF_OK
+        || llmgw_conf_str(cx, obj, "project", &p->project, 0) != NGX_CONF_OK
+        || llmgw_conf_str(cx, obj, "region", &p->region, 0) != NGX_CONF_OK
+        || llmgw_conf_str(cx, obj, "credentials", &credentials, 0)
+           != NGX_CONF_OK
+        || llmgw_conf_str(cx, obj, "token_location", &p->token_location, 0)
            != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;
+    }
+
+    v = json_object_get(obj, "default_max_tokens");
+    p->default_max_tokens = 4096;
+
+    if (v) {
+        if (!json_is_integer(v) || json_integer_value(v) < 1) {
+            return llmgw_conf_error(cx, "\"default_max_tokens\" must be a "
+                                    "positive integer");
+        }
+
+        p->default_max_tokens = json_integer_value(v);
+    }
+
+    if (credentials.len > 5
+        && ngx_strncmp(credentials.data, "file:", 5) == 0)
+    {
+        credentials.data += 5;
+        credentials.len -= 5;
+    }
+
+    if (credentials.len) {
+        rv = llmgw_gauth_conf(cx->cf, p, &credentials);
+        if (rv != NGX_CONF_OK) {
+            return llmgw_conf_error(cx, "\"credentials\": %s", rv);
+        }
     }
 
     if (llmgw_conf_upstream_exists(cx->cf, &p->upstream) != NGX_OK) {
@@ -462,10 +497,6 @@ llmgw_conf_provider(llmgw_conf_ctx_t *cx, const char *name, json_t *obj)
     {
         return llmgw_conf_error(cx, "\"scheme\" must be \"http\" or "
                                 "\"https\"");
-    }
-
-    if (p->host.len == 0) {
-        p->host = p->kind->host.len ? p->kind->host : p->upstream;
     }
 
     if (p->base_path.len == 0) {
@@ -543,6 +574,10 @@ llmgw_conf_provider(llmgw_conf_ctx_t *cx, const char *name, json_t *obj)
     if (p->kind->init && p->kind->init(cx->cf, p) != NGX_OK) {
         return llmgw_conf_error(cx, "invalid settings for kind \"%V\"",
                                 &p->kind->name);
+    }
+
+    if (p->host.len == 0) {
+        p->host = p->kind->host.len ? p->kind->host : p->upstream;
     }
 
     return NGX_CONF_OK;

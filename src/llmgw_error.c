@@ -58,9 +58,29 @@ llmgw_error_for_status(llmgw_ctx_t *ctx, ngx_uint_t status)
         msg = "The request could not be read";
         break;
 
+    case NGX_HTTP_UNAUTHORIZED:
+        type = "authentication_error"; code = "unauthorized";
+        msg = "The request was not authorized";
+        break;
+
+    case NGX_HTTP_FORBIDDEN:
+        type = "permission_error"; code = "forbidden";
+        msg = "The request is not permitted";
+        break;
+
     case NGX_HTTP_NOT_FOUND:
         type = "not_found_error"; code = "unknown_endpoint";
         msg = "Unknown endpoint";
+        break;
+
+    case NGX_HTTP_TOO_MANY_REQUESTS:
+        type = "rate_limit_error"; code = "rate_limited";
+        msg = "Too many requests";
+        break;
+
+    case 529:
+        type = "overloaded_error"; code = "overloaded";
+        msg = "The provider is overloaded";
         break;
 
     case NGX_HTTP_NOT_ALLOWED:
@@ -114,11 +134,47 @@ llmgw_error_for_status(llmgw_ctx_t *ctx, ngx_uint_t status)
 }
 
 
+/* Anthropic's {"type":"error","error":{"type","message"}} */
+
+static ngx_buf_t *
+llmgw_error_body_anthropic(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    size_t      len;
+    ngx_buf_t  *b;
+
+    static u_char  prefix[] = "{\"type\":\"error\",\"error\":{\"type\":\"";
+    static u_char  message[] = "\",\"message\":\"";
+    static u_char  suffix[] = "\"}}\n";
+
+    len = sizeof(prefix) - 1 + ctx->error_type.len + sizeof(message) - 1
+          + llmgw_json_escape_len(ctx->error_msg.data, ctx->error_msg.len)
+          + sizeof(suffix) - 1;
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    b->last = ngx_cpymem(b->last, prefix, sizeof(prefix) - 1);
+    b->last = ngx_cpymem(b->last, ctx->error_type.data, ctx->error_type.len);
+    b->last = ngx_cpymem(b->last, message, sizeof(message) - 1);
+    b->last = llmgw_json_escape(b->last, ctx->error_msg.data,
+                                ctx->error_msg.len);
+    b->last = ngx_cpymem(b->last, suffix, sizeof(suffix) - 1);
+
+    return b;
+}
+
+
 ngx_buf_t *
 llmgw_error_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
     size_t      len;
     ngx_buf_t  *b;
+
+    if (ctx->client_format == LLMGW_FORMAT_ANTHROPIC) {
+        return llmgw_error_body_anthropic(r, ctx);
+    }
 
     static u_char  prefix[] = "{\"error\":{\"message\":\"";
     static u_char  type[] = "\",\"type\":\"";

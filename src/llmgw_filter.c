@@ -28,8 +28,6 @@ static ngx_int_t llmgw_sse_body(ngx_http_request_t *r, llmgw_ctx_t *ctx,
 static void *llmgw_sse_alloc(void *data, size_t size);
 static int llmgw_sse_event(void *data, const unsigned char *raw, size_t len);
 static ngx_int_t llmgw_sse_has_usage(const u_char *p, size_t len);
-static ngx_int_t llmgw_sse_emit(ngx_http_request_t *r, llmgw_ctx_t *ctx,
-    const u_char *p, size_t len);
 static ngx_int_t llmgw_sse_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     const char *msg);
 static ngx_int_t llmgw_is_type(ngx_http_request_t *r, const char *type,
@@ -107,10 +105,30 @@ llmgw_header_filter(ngx_http_request_t *r)
         return llmgw_error_page(r, ctx);
     }
 
-    if (llmgw_is_type(r, "text/event-stream",
-                      sizeof("text/event-stream") - 1))
+    if (ctx->translate) {
+        switch (llmgw_translate_header(r, ctx)) {
+
+        case NGX_DONE:
+            /* the headers go with the translated body */
+            r->filter_need_in_memory = 1;
+            return NGX_OK;
+
+        case NGX_OK:
+            break;
+
+        default:
+            return NGX_ERROR;
+        }
+    }
+
+    if (ctx->resp_mode == LLMGW_RESP_XSSE
+        || llmgw_is_type(r, "text/event-stream",
+                         sizeof("text/event-stream") - 1))
     {
-        ctx->resp_mode = LLMGW_RESP_SSE;
+        if (ctx->resp_mode != LLMGW_RESP_XSSE) {
+            ctx->resp_mode = LLMGW_RESP_SSE;
+        }
+
         ctx->sse.alloc = llmgw_sse_alloc;
         ctx->sse.alloc_data = r->pool;
         ctx->sse.event = llmgw_sse_event;
@@ -193,7 +211,12 @@ llmgw_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         break;
 
     case LLMGW_RESP_SSE:
+    case LLMGW_RESP_XSSE:
         return llmgw_sse_body(r, ctx, in);
+
+    case LLMGW_RESP_XJSON:
+        return llmgw_translate_whole(r, ctx, in, ngx_http_next_header_filter,
+                                     ngx_http_next_body_filter);
 
     default:
         break;
@@ -300,6 +323,12 @@ llmgw_sse_body(ngx_http_request_t *r, llmgw_ctx_t *ctx, ngx_chain_t *in)
         }
     }
 
+    if (last && ctx->resp_mode == LLMGW_RESP_XSSE
+        && llmgw_translate_stream_end(r, ctx) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     if (flush || last) {
         cl = ngx_chain_get_free_buf(r->pool, &ctx->free);
         if (cl == NULL) {
@@ -350,6 +379,10 @@ llmgw_sse_event(void *data, const unsigned char *raw, size_t len)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
 
+    if (ctx->resp_mode == LLMGW_RESP_XSSE) {
+        return llmgw_translate_event(r, ctx, raw, len) == NGX_OK ? 0 : 1;
+    }
+
     drop = 0;
 
     /* most events are deltas without usage, or "usage":null */
@@ -362,7 +395,13 @@ llmgw_sse_event(void *data, const unsigned char *raw, size_t len)
 
         llmgw_sse_parse_fields(raw, len, buf, &f);
 
-        if (f.data) {
+        if (f.data == NULL) {
+            /* no data */
+
+        } else if (ctx->pformat->format == LLMGW_FORMAT_ANTHROPIC) {
+            llmgw_usage_from_anthropic_event(ctx, f.data, f.data_len);
+
+        } else {
             llmgw_usage_from_event(ctx, f.data, f.data_len, &drop);
         }
     }
@@ -407,7 +446,7 @@ llmgw_sse_has_usage(const u_char *p, size_t len)
 }
 
 
-static ngx_int_t
+ngx_int_t
 llmgw_sse_emit(ngx_http_request_t *r, llmgw_ctx_t *ctx, const u_char *p,
     size_t len)
 {
@@ -460,6 +499,20 @@ llmgw_sse_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx, const char *msg)
 
     ctx->sse_failed = 1;
 
+    if (ctx->xs) {
+        (void) llmgw_xstream_fail(ctx->xs, "api_error", msg);
+
+        if (ctx->xs->out.failed
+            || llmgw_sse_emit(r, ctx, ctx->xs->out.data, ctx->xs->out.len)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ctx->xs->out.len = 0;
+        return NGX_OK;
+    }
+
     llmgw_error_for_status(ctx, NGX_HTTP_BAD_GATEWAY);
     ctx->error_msg.data = (u_char *) msg;
     ctx->error_msg.len = ngx_strlen(msg);
@@ -467,6 +520,12 @@ llmgw_sse_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx, const char *msg)
 
     b = llmgw_error_body(r, ctx);
     if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->client_format == LLMGW_FORMAT_ANTHROPIC
+        && llmgw_sse_emit(r, ctx, (u_char *) "event: error\n", 13) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

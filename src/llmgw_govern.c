@@ -224,7 +224,8 @@ llmgw_govern_estimate(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     est->prompt = (ctx->body.len + 3) / 4;
     out = 0;
 
-    if (ctx->endpoint == LLMGW_EP_CHAT) {
+    if (ctx->endpoint == LLMGW_EP_CHAT || ctx->endpoint == LLMGW_EP_MESSAGES)
+    {
         if (ctx->fields.max_completion_tokens.type != LLMGW_JSON_NUMBER
             || llmgw_json_uint(&ctx->fields.max_completion_tokens, &out) != 0)
         {
@@ -526,14 +527,23 @@ llmgw_log_handler(ngx_http_request_t *r)
         tokens = 0;
         cost = 0;
 
-    } else if (ctx->resp_mode == LLMGW_RESP_SSE) {
-        /* a stream that ended before its usage: the prompt as estimated,
-         * and a token per 4 bytes of the text it delivered */
-        used.prompt = ctx->estimate.prompt;
+    } else if (ctx->resp_mode == LLMGW_RESP_SSE
+               || ctx->resp_mode == LLMGW_RESP_XSSE)
+    {
+        /* a stream that ended before its usage: the prompt as counted or
+         * estimated, and a token per 4 bytes of the text it delivered */
+        used.prompt = ctx->usage.prompt ? ctx->usage.prompt
+                                        : ctx->estimate.prompt;
         used.completion = (ctx->streamed_text + 3) / 4;
         used.cached = 0;
+        used.cache_write = 0;
         tokens = used.prompt + used.completion;
+        used.total = tokens;
+        used.seen = 1;
         cost = ctx->price ? llmgw_cost(ctx->price, &used) : 0;
+
+        /* what was billed, for the log's variables */
+        ctx->usage = used;
 
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "llmgw: the stream ended without usage: billed for "

@@ -305,11 +305,15 @@ llmgw_price_find(llmgw_main_conf_t *lmcf, const char *prefix,
 int64_t
 llmgw_cost(llmgw_price_t *price, llmgw_usage_t *u)
 {
-    int64_t  cached;
+    int64_t  cached, written;
 
     cached = ngx_min(u->cached, u->prompt);
+    written = ngx_min(u->cache_write, u->prompt - cached);
 
-    return (u->prompt - cached) * price->input + cached * price->cache_read
+    return (u->prompt - cached - written) * price->input
+           + cached * price->cache_read
+           + written * (price->cache_write ? price->cache_write
+                                           : price->input)
            + u->completion * price->output;
 }
 

@@ -43,7 +43,12 @@ static void llmgw_splice_add(llmgw_splices_t *sp, size_t off, size_t len,
     const char *text, size_t text_len);
 static ngx_int_t llmgw_splice_apply(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_splices_t *sp);
-static ngx_int_t llmgw_request_headers(ngx_http_request_t *r);
+static ngx_int_t llmgw_splice_max_tokens(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx, llmgw_splices_t *sp);
+static ngx_int_t llmgw_request_include_usage(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_request_headers(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx);
 
 
 #define LLMGW_T(t)  (1u << (t))
@@ -316,12 +321,41 @@ llmgw_request_validate(ngx_http_request_t *r, llmgw_ctx_t *ctx)
                           "each of \"messages\" must be an object");
     }
 
+    if (ctx->client_format != LLMGW_FORMAT_OPENAI) {
+        return NGX_OK;
+    }
+
     if (f->stream_options.type == LLMGW_JSON_OBJECT && !ctx->stream) {
         return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
                           "invalid_request_error", "invalid_field",
                           "\"stream_options\" is only allowed when "
                           "\"stream\" is true");
     }
+
+    return llmgw_request_include_usage(r, ctx);
+}
+
+
+static ngx_int_t
+llmgw_request_include_usage(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    llmgw_json_span_t   usage;
+    llmgw_json_scan_t   scan;
+    llmgw_json_field_t  fields[] = { { "include_usage", 13, &usage } };
+
+    if (ctx->fields.stream_options.type != LLMGW_JSON_OBJECT) {
+        return NGX_OK;
+    }
+
+    if (llmgw_json_scan_members(&ctx->fields.stream_options, fields, 1, &scan)
+        != LLMGW_JSON_OK)
+    {
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "invalid_json",
+                          "\"stream_options\" has a duplicate field");
+    }
+
+    ctx->include_usage = (usage.type == LLMGW_JSON_TRUE);
 
     return NGX_OK;
 }
@@ -408,18 +442,83 @@ llmgw_request_model(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 ngx_int_t
 llmgw_request_rewrite(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
-    llmgw_splices_t  sp;
+    ngx_int_t                     rc;
+    llmgw_splices_t               sp;
+    const llmgw_provider_kind_t  *kind;
 
-    sp.n = 0;
+    kind = ctx->provider->kind;
+    ctx->pformat = llmgw_format(kind->format);
 
-    if (llmgw_splice_model(r, ctx, &sp) != NGX_OK
-        || llmgw_splice_usage(r, ctx, &sp) != NGX_OK
-        || llmgw_splice_apply(r, ctx, &sp) != NGX_OK
-        || llmgw_request_headers(r) != NGX_OK
-        || ctx->provider->kind->build(r, ctx) != NGX_OK)
+    if (kind->prepare) {
+        rc = kind->prepare(r, ctx);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    if (ctx->pformat->format != ctx->client_format) {
+        ctx->translate = 1;
+    }
+
+    if (ctx->translate) {
+        if (llmgw_translate_request(r, ctx) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+    } else {
+        sp.n = 0;
+
+        if (llmgw_splice_model(r, ctx, &sp) != NGX_OK
+            || llmgw_splice_usage(r, ctx, &sp) != NGX_OK
+            || llmgw_splice_max_tokens(r, ctx, &sp) != NGX_OK
+            || llmgw_splice_apply(r, ctx, &sp) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (llmgw_request_headers(r, ctx) != NGX_OK
+        || kind->build(r, ctx) != NGX_OK)
     {
         return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/* Anthropic requires max_tokens: the provider's default when the client
+ * gave none */
+
+static ngx_int_t
+llmgw_splice_max_tokens(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_splices_t *sp)
+{
+    u_char  *p, *last;
+
+    if (ctx->pformat->format != LLMGW_FORMAT_ANTHROPIC
+        || ctx->fields.max_tokens.type == LLMGW_JSON_NUMBER)
+    {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, sizeof(",\"max_tokens\":") - 1 + NGX_INT64_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    last = ngx_sprintf(p, ",\"max_tokens\":%L",
+                       ctx->provider->default_max_tokens);
+
+    if (ctx->fields.max_tokens.type == LLMGW_JSON_NULL) {
+        llmgw_splice_add(sp, ctx->fields.max_tokens.start - ctx->body.data,
+                         ctx->fields.max_tokens.len, (char *) p + 14,
+                         last - p - 14);
+        return NGX_OK;
+    }
+
+    llmgw_splice_add(sp, ctx->fields.scan.close_off, 0, (char *) p, last - p);
 
     return NGX_OK;
 }
@@ -628,7 +727,7 @@ llmgw_splice_apply(ngx_http_request_t *r, llmgw_ctx_t *ctx,
 
 
 static ngx_int_t
-llmgw_request_headers(ngx_http_request_t *r)
+llmgw_request_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
     ngx_uint_t        i;
     ngx_list_t        headers;
@@ -645,6 +744,8 @@ llmgw_request_headers(ngx_http_request_t *r)
         ngx_string("x-llmgw-key"),
         ngx_string("api-key"),
         ngx_string("accept-encoding"),
+        ngx_string("anthropic-version"),
+        ngx_string("anthropic-beta"),
         ngx_null_string
     };
 
@@ -680,6 +781,14 @@ llmgw_request_headers(ngx_http_request_t *r)
         }
 
         if (d->len) {
+            /* the client's Anthropic headers: for Anthropic only */
+            if (d == &drop[7]) {
+                ctx->anthropic_version = h[i].value;
+
+            } else if (d == &drop[8]) {
+                ctx->anthropic_beta = h[i].value;
+            }
+
             continue;
         }
 

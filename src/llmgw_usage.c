@@ -13,21 +13,27 @@ static void llmgw_usage_count(llmgw_json_span_t *v, int64_t *n);
 void
 llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len)
 {
+    int64_t             input, cache_read, cache_write;
     llmgw_json_scan_t   scan;
     llmgw_json_span_t   prompt, completion, total, details, cached;
+    llmgw_json_span_t   in, out, cread, cwrite;
 
     llmgw_json_field_t  fields[] = {
         { "prompt_tokens", 13, &prompt },
         { "completion_tokens", 17, &completion },
         { "total_tokens", 12, &total },
         { "prompt_tokens_details", 21, &details },
+        { "input_tokens", 12, &in },
+        { "output_tokens", 13, &out },
+        { "cache_read_input_tokens", 23, &cread },
+        { "cache_creation_input_tokens", 27, &cwrite },
     };
 
     llmgw_json_field_t  detail_fields[] = {
         { "cached_tokens", 13, &cached },
     };
 
-    if (llmgw_json_scan_object(p, len, 8, fields, 4, &scan) != LLMGW_JSON_OK)
+    if (llmgw_json_scan_object(p, len, 8, fields, 8, &scan) != LLMGW_JSON_OK)
     {
         return;
     }
@@ -43,11 +49,76 @@ llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len)
         llmgw_usage_count(&cached, &u->cached);
     }
 
-    if (u->total == 0) {
+    /* Anthropic's: input_tokens leaves out what the cache read or wrote */
+
+    llmgw_usage_count(&out, &u->completion);
+
+    if (in.type == LLMGW_JSON_NUMBER) {
+        input = 0;
+        cache_read = 0;
+        cache_write = 0;
+
+        llmgw_usage_count(&in, &input);
+        llmgw_usage_count(&cread, &cache_read);
+        llmgw_usage_count(&cwrite, &cache_write);
+
+        u->prompt = input + cache_read + cache_write;
+        u->cached = cache_read;
+        u->cache_write = cache_write;
+        u->total = 0;
+    }
+
+    if (u->total < u->prompt + u->completion) {
         u->total = u->prompt + u->completion;
     }
 
     u->seen = 1;
+}
+
+
+/* Anthropic's stream: message_start's message has the input's usage,
+ * message_delta the output's; only then is the usage known, and a stream
+ * cut before is billed for its prompt and the text it delivered */
+
+void
+llmgw_usage_from_anthropic_event(llmgw_ctx_t *ctx, const u_char *data,
+    size_t len)
+{
+    ngx_uint_t          seen;
+    llmgw_json_scan_t   scan;
+    llmgw_json_span_t   usage, message;
+
+    llmgw_json_field_t  fields[] = {
+        { "usage", 5, &usage },
+        { "message", 7, &message },
+    };
+
+    llmgw_json_field_t  message_fields[] = {
+        { "usage", 5, &usage },
+    };
+
+    if (llmgw_json_scan_object(data, len, LLMGW_MAX_DEPTH, fields, 2, &scan)
+        != LLMGW_JSON_OK)
+    {
+        return;
+    }
+
+    if (usage.type != LLMGW_JSON_OBJECT && message.type == LLMGW_JSON_OBJECT
+        && llmgw_json_scan_members(&message, message_fields, 1, &scan)
+           != LLMGW_JSON_OK)
+    {
+        return;
+    }
+
+    if (usage.type != LLMGW_JSON_OBJECT) {
+        return;
+    }
+
+    seen = ctx->usage.seen;
+
+    llmgw_usage_parse(&ctx->usage, usage.start, usage.len);
+
+    ctx->usage.seen = seen || message.type != LLMGW_JSON_OBJECT;
 }
 
 
@@ -133,6 +204,9 @@ llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len)
         ngx_string("\"arguments\""),
         ngx_string("\"refusal\""),
         ngx_string("\"reasoning_content\""),
+        ngx_string("\"text\""),
+        ngx_string("\"partial_json\""),
+        ngx_string("\"thinking\""),
         ngx_null_string
     };
 
@@ -146,9 +220,11 @@ llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len)
             return;
         }
 
-        /* "content":", "arguments":", "refusal":", "reasoning_content":" */
+        /* "content":", "arguments":", "refusal":", "reasoning_content":",
+         * Anthropic's "text":", "partial_json":", "thinking":" */
         if (q - start < 3 || q[1] != '"' || q[-1] != '"'
-            || (q[-2] != 't' && q[-2] != 's' && q[-2] != 'l'))
+            || (q[-2] != 't' && q[-2] != 's' && q[-2] != 'l'
+                && q[-2] != 'n' && q[-2] != 'g'))
         {
             continue;
         }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # `make test-sdk`: the demo gateway on spare ports, and the official OpenAI
-# SDK for Node (from the npm registry) run against it.
+# and Anthropic SDKs for Node (from the npm registry) run against it.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,4 +18,7 @@ PORT=$port MOCK_PORT=$mock_port DAEMON=1 "$top/tools/run-demo.sh" \
     >/dev/null 2>"$top/build/sdk-demo.log"
 trap 'kill "$(cat "$prefix/nginx.pid")" 2>/dev/null || true' EXIT
 
-node "$top/test/sdk/openai-sdk.mjs" "http://127.0.0.1:$port/v1"
+rc=0
+node "$top/test/sdk/openai-sdk.mjs" "http://127.0.0.1:$port/v1" || rc=1
+node "$top/test/sdk/anthropic-sdk.mjs" "http://127.0.0.1:$port" || rc=1
+exit $rc

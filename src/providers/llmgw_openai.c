@@ -16,10 +16,10 @@ static ngx_str_t *llmgw_openai_path(llmgw_ctx_t *ctx);
 #define llmgw_openai_kind(name, scheme, host, base, prices, usage_option)    \
     { ngx_string(name), LLMGW_FORMAT_OPENAI, ngx_string(scheme),             \
       ngx_string(host), ngx_string(base), ngx_string(prices), usage_option,  \
-      NULL, llmgw_openai_build }
+      NULL, NULL, llmgw_openai_build }
 
 /* prices: the family of the shipped price table, "" for none */
-static const llmgw_provider_kind_t  llmgw_openai_kinds[] = {
+const llmgw_provider_kind_t  llmgw_openai_kinds[] = {
     llmgw_openai_kind("openai", "https", "api.openai.com", "/v1", "openai", 1),
     llmgw_openai_kind("groq", "https", "api.groq.com", "/openai/v1", "groq",
                       1),
@@ -37,28 +37,11 @@ static const llmgw_provider_kind_t  llmgw_openai_kinds[] = {
 
     { ngx_string("azure"), LLMGW_FORMAT_OPENAI, ngx_string("https"),
       ngx_null_string, ngx_string("/openai"), ngx_string("openai"), 1,
-      llmgw_azure_init, llmgw_azure_build },
+      llmgw_azure_init, NULL, llmgw_azure_build },
 
     { ngx_null_string, 0, ngx_null_string, ngx_null_string, ngx_null_string,
-      ngx_null_string, 0, NULL, NULL }
+      ngx_null_string, 0, NULL, NULL, NULL }
 };
-
-
-const llmgw_provider_kind_t *
-llmgw_provider_kind(ngx_str_t *name)
-{
-    const llmgw_provider_kind_t  *k;
-
-    for (k = llmgw_openai_kinds; k->name.len; k++) {
-        if (k->name.len == name->len
-            && ngx_strncmp(k->name.data, name->data, name->len) == 0)
-        {
-            return k;
-        }
-    }
-
-    return NULL;
-}
 
 
 static ngx_str_t *
@@ -74,40 +57,20 @@ llmgw_openai_path(llmgw_ctx_t *ctx)
 static ngx_int_t
 llmgw_openai_build(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
-    u_char            *p;
-    ngx_str_t         *path, *base, value;
-    llmgw_provider_t  *pr;
+    ngx_str_t  parts[2];
 
-    static ngx_str_t   authorization = ngx_string("Authorization");
+    parts[0] = ctx->provider->base_path;
+    parts[1] = *llmgw_openai_path(ctx);
 
-    pr = ctx->provider;
-    base = &pr->base_path;
-    path = llmgw_openai_path(ctx);
-
-    p = ngx_pnalloc(r->pool, base->len + path->len);
-    if (p == NULL) {
+    if (llmgw_provider_uri(r, ctx, parts, 2) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    ctx->upstream_uri.data = p;
-    p = ngx_cpymem(p, base->data, base->len);
-    p = ngx_cpymem(p, path->data, path->len);
-    ctx->upstream_uri.len = p - ctx->upstream_uri.data;
 
     if (ctx->api_key == NULL) {
         return NGX_OK;
     }
 
-    value.len = sizeof("Bearer ") - 1 + ctx->api_key->secret.len;
-    value.data = ngx_pnalloc(r->pool, value.len);
-    if (value.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_cpymem(value.data, "Bearer ", sizeof("Bearer ") - 1);
-    ngx_memcpy(p, ctx->api_key->secret.data, ctx->api_key->secret.len);
-
-    return llmgw_request_set_header(r, &authorization, &value);
+    return llmgw_provider_bearer(r, &ctx->api_key->secret);
 }
 
 

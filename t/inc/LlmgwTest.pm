@@ -161,17 +161,19 @@ _EOC_
 # slice module fetches it N bytes at a time, and sub_filter drops the
 # length so each piece goes out as one HTTP chunk, which nginx's proxy
 # hands to the gateway's filters as one buffer.  Provider splitN, for N in
-# @split_sizes.
+# @split_sizes; any path under /sse/split-N/ serves it, for every provider
+# kind.
 our $sse_config = '';
 for my $n (@split_sizes) {
     $sse_config .= <<"_EOC_";
-    location = /sse/split-$n/chat/completions {
+    location ^~ /sse/split-$n/ {
         slice $n;
+        rewrite ^ /stream.sse break;
         proxy_method GET;
         proxy_pass_request_body off;
         proxy_set_header Content-Length "";
         proxy_set_header Range \$slice_range;
-        proxy_pass http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/stream.sse;
+        proxy_pass http://127.0.0.1:\$TEST_NGINX_SERVER_PORT;
         sub_filter_types text/event-stream;
         sub_filter LLMGW_NEVER_MATCHES x;
         sub_filter_once off;

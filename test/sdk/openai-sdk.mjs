@@ -61,6 +61,37 @@ await check("streamed chat completion with usage", async () => {
     assert.equal(usage?.total_tokens, 21);
 });
 
+await check("chat completion answered by an Anthropic-shaped provider", async () => {
+    const r = await client.chat.completions.create({
+        model: "claude-haiku-4-5",
+        messages: [{ role: "system", content: "Be brief." },
+                   { role: "user", content: "Say hello" }],
+    });
+    assert.equal(r.object, "chat.completion");
+    assert.equal(r.choices[0].message.content, "Hello from the llmgw Anthropic mock!");
+    assert.equal(r.choices[0].finish_reason, "stop");
+    assert.equal(r.usage.prompt_tokens, 14);
+    assert.equal(r.usage.completion_tokens, 10);
+});
+
+await check("streamed chat answered by an Anthropic-shaped provider", async () => {
+    const stream = await client.chat.completions.create({
+        model: "smart",
+        messages: [{ role: "user", content: "Say hello" }],
+        stream: true,
+        stream_options: { include_usage: true },
+    });
+    let text = "", finish = null, usage = null;
+    for await (const chunk of stream) {
+        if (chunk.usage) usage = chunk.usage;
+        text += chunk.choices[0]?.delta?.content ?? "";
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    assert.equal(text, "Hello from the llmgw Anthropic mock!");
+    assert.equal(finish, "stop");
+    assert.equal(usage?.total_tokens, 24);
+});
+
 await check("embedding", async () => {
     const r = await client.embeddings.create({
         model: "text-embedding-3-small",

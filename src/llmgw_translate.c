@@ -1,0 +1,712 @@
+/*
+ * llmgw: requests and responses between formats, on nginx's side.  The
+ * translators (llmgw_xlate.h) work on jansson trees and deltas; this file
+ * feeds them the body, the response and the stream, and hands their output
+ * on.  Used only when the client's format is not the provider's: the
+ * pass-through path never comes here.
+ */
+
+
+#include "llmgw.h"
+
+
+#define LLMGW_MAX_RESPONSE  (64 * 1024 * 1024)
+
+
+static json_t *llmgw_translate_tree(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    json_t *req, llmgw_xerr_t *err);
+static void llmgw_xreq_init(llmgw_ctx_t *ctx, llmgw_xreq_t *opt);
+static ngx_int_t llmgw_translate_fail(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx, llmgw_xerr_t *err);
+static void llmgw_xstream_cleanup(void *data);
+static ngx_int_t llmgw_translate_stream_init(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx);
+static void llmgw_translate_usage(llmgw_ctx_t *ctx);
+static ngx_uint_t llmgw_sse_has_content(const u_char *p, size_t len);
+static ngx_buf_t *llmgw_translate_response(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx, u_char *p, size_t len);
+static json_t *llmgw_translate_success(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx, json_t *resp, llmgw_xerr_t *err);
+static ngx_buf_t *llmgw_translate_error(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx, llmgw_xerr_t *err);
+static ngx_buf_t *llmgw_out_to_buf(ngx_http_request_t *r, llmgw_out_t *o);
+static ngx_buf_t *llmgw_json_to_buf(ngx_http_request_t *r, json_t *v);
+static u_char *llmgw_gather(ngx_http_request_t *r, ngx_chain_t *cl,
+    size_t len);
+
+
+/* the request: parsed once, translated, dumped once */
+
+ngx_int_t
+llmgw_translate_request(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    json_t        *req, *out;
+    ngx_buf_t     *b;
+    ngx_chain_t   *cl;
+    llmgw_xerr_t   err;
+    json_error_t   jerr;
+
+    req = json_loadb((char *) ctx->body.data, ctx->body.len,
+                     JSON_REJECT_DUPLICATES, &jerr);
+
+    if (req == NULL) {
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "invalid_json",
+                          "The request body is not valid JSON: %s",
+                          jerr.text);
+    }
+
+    out = llmgw_translate_tree(r, ctx, req, &err);
+    json_decref(req);
+
+    if (out == NULL) {
+        return llmgw_translate_fail(r, ctx, &err);
+    }
+
+    b = llmgw_json_to_buf(r, out);
+    json_decref(out);
+
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    cl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last_buf = 1;
+    cl->buf = b;
+    cl->next = NULL;
+
+    r->request_body->bufs = cl;
+    r->request_body->buf = NULL;
+    r->headers_in.content_length_n = b->last - b->pos;
+
+    return NGX_OK;
+}
+
+
+static json_t *
+llmgw_translate_tree(ngx_http_request_t *r, llmgw_ctx_t *ctx, json_t *req,
+    llmgw_xerr_t *err)
+{
+    json_t                *canon, *out;
+    llmgw_xreq_t           opt;
+    const llmgw_format_t  *cf, *pf;
+
+    cf = llmgw_format(ctx->client_format);
+    pf = ctx->pformat;
+
+    llmgw_xreq_init(ctx, &opt);
+
+    if (ctx->endpoint == LLMGW_EP_EMBEDDINGS) {
+        if (pf->embed_out == NULL) {
+            llmgw_xerr(err, 400, "invalid_request_error", "Provider \"%.*s\" "
+                       "does not serve embeddings",
+                       (int) ctx->provider->name.len,
+                       ctx->provider->name.data);
+            return NULL;
+        }
+
+        return pf->embed_out(req, &opt, err);
+    }
+
+    if (cf == pf) {
+        /* Anthropic on Vertex: the model moves to the URL */
+        out = json_deep_copy(req);
+
+        if (out == NULL
+            || json_object_del(out, "model") == -2
+            || json_object_set_new(out, "anthropic_version",
+                                   json_string("vertex-2023-10-16")) != 0)
+        {
+            json_decref(out);
+            llmgw_xerr(err, 500, "api_error", "out of memory");
+            return NULL;
+        }
+
+        return out;
+    }
+
+    canon = cf->request_in ? cf->request_in(req, err) : json_incref(req);
+
+    if (canon == NULL) {
+        return NULL;
+    }
+
+    out = pf->request_out ? pf->request_out(canon, &opt, err)
+                          : json_incref(canon);
+
+    json_decref(canon);
+
+    return out;
+}
+
+
+static void
+llmgw_xreq_init(llmgw_ctx_t *ctx, llmgw_xreq_t *opt)
+{
+    ngx_memzero(opt, sizeof(llmgw_xreq_t));
+
+    opt->model = (char *) ctx->upstream_model.data;
+    opt->model_len = ctx->upstream_model.len;
+    opt->default_max_tokens = ctx->provider->default_max_tokens;
+    opt->stream = ctx->stream;
+    opt->stream_usage = ctx->provider->kind->stream_usage_option;
+    opt->vertex = ctx->vertex;
+}
+
+
+static ngx_int_t
+llmgw_translate_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_xerr_t *err)
+{
+    if (err->status >= 500) {
+        return llmgw_fail(r, ctx, NGX_HTTP_INTERNAL_SERVER_ERROR, "api_error",
+                          "internal_error", "%s", err->message);
+    }
+
+    return llmgw_fail(r, ctx, err->status, err->type, "unsupported_request",
+                      "%s", err->message);
+}
+
+
+/*
+ * The header filter's part.  A stream is translated as it comes; a whole
+ * response waits until it is complete, and so do its headers: its status
+ * may change (a provider's answer that cannot be read is a 502).
+ */
+
+ngx_int_t
+llmgw_translate_header(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    ngx_str_t  *ct = &r->headers_out.content_type;
+
+    if (r->headers_out.status < NGX_HTTP_BAD_REQUEST
+        && ct->len >= sizeof("text/event-stream") - 1
+        && ngx_strncasecmp(ct->data, (u_char *) "text/event-stream",
+                           sizeof("text/event-stream") - 1) == 0)
+    {
+        if (llmgw_translate_stream_init(r, ctx) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ctx->resp_mode = LLMGW_RESP_XSSE;
+        ngx_str_set(&r->headers_out.content_type, "text/event-stream");
+        r->headers_out.content_type_len = r->headers_out.content_type.len;
+        r->headers_out.content_type_lowcase = NULL;
+
+        return NGX_OK;
+    }
+
+    ctx->resp_mode = LLMGW_RESP_XJSON;
+    ctx->xbody = NULL;
+    ctx->xbody_last = &ctx->xbody;
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+llmgw_translate_stream_init(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    ctx->xs = ngx_pcalloc(r->pool, sizeof(llmgw_xstream_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (ctx->xs == NULL || cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (llmgw_xstream_init(ctx->xs, ctx->pformat,
+                           llmgw_format(ctx->client_format),
+                           (char *) ctx->upstream_model.data,
+                           ctx->upstream_model.len,
+                           ngx_time()) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    cln->handler = llmgw_xstream_cleanup;
+    cln->data = ctx->xs;
+
+    ngx_snprintf((u_char *) ctx->xs->id, sizeof(ctx->xs->id) - 1,
+                 "chatcmpl-llmgw%xA%xi%Z", r->connection->number,
+                 (ngx_uint_t) ngx_current_msec);
+
+    ctx->xs->include_usage = ctx->include_usage;
+
+    return NGX_OK;
+}
+
+
+static void
+llmgw_xstream_cleanup(void *data)
+{
+    llmgw_xstream_free(data);
+}
+
+
+/* one event of the provider's stream; its translation goes out */
+
+ngx_int_t
+llmgw_translate_event(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    const u_char *raw, size_t len)
+{
+    u_char              *buf;
+    ngx_int_t            rc;
+    llmgw_xstream_t     *xs;
+    llmgw_sse_fields_t   f;
+
+    xs = ctx->xs;
+
+    buf = ngx_pnalloc(r->pool, len);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    llmgw_sse_parse_fields(raw, len, buf, &f);
+
+    if (f.data == NULL && !llmgw_sse_has_content(raw, len)) {
+        return NGX_OK;
+    }
+
+    (void) llmgw_xstream_event(xs, (const char *) f.event, f.event_len,
+                               (const char *) f.data, f.data_len);
+
+    if (xs->failed && !ctx->sse_failed) {
+        ctx->sse_failed = 1;
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "llmgw: provider \"%V\": the stream could not be "
+                      "translated", &ctx->provider->name);
+    }
+
+    if (xs->out.failed) {
+        return NGX_ERROR;
+    }
+
+    llmgw_translate_usage(ctx);
+
+    rc = NGX_OK;
+
+    if (xs->out.len) {
+        rc = llmgw_sse_emit(r, ctx, xs->out.data, xs->out.len);
+        xs->out.len = 0;
+    }
+
+    return rc;
+}
+
+
+ngx_int_t
+llmgw_translate_stream_end(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    ngx_int_t         rc;
+    llmgw_xstream_t  *xs;
+
+    xs = ctx->xs;
+
+    if (!xs->ended) {
+        (void) llmgw_xstream_end(xs);
+
+        if (xs->failed) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "llmgw: provider \"%V\": the stream ended before "
+                          "it finished", &ctx->provider->name);
+        }
+    }
+
+    if (xs->out.failed) {
+        return NGX_ERROR;
+    }
+
+    llmgw_translate_usage(ctx);
+
+    rc = NGX_OK;
+
+    if (xs->out.len) {
+        rc = llmgw_sse_emit(r, ctx, xs->out.data, xs->out.len);
+        xs->out.len = 0;
+    }
+
+    return rc;
+}
+
+
+/* an event without data that is not only comments and blank lines: text
+ * that is not SSE, as an error body written into a stream; its decoder
+ * judges it */
+
+static ngx_uint_t
+llmgw_sse_has_content(const u_char *p, size_t len)
+{
+    ngx_uint_t     bol;
+    const u_char  *last;
+
+    bol = 1;
+
+    for (last = p + len; p < last; p++) {
+        if (*p == '\r' || *p == '\n') {
+            bol = 1;
+            continue;
+        }
+
+        if (bol && *p != ':') {
+            return 1;
+        }
+
+        bol = 0;
+    }
+
+    return 0;
+}
+
+
+/* the usage so far; known once the provider said it finished: a stream cut
+ * before is billed by the log phase for the text it delivered */
+
+static void
+llmgw_translate_usage(llmgw_ctx_t *ctx)
+{
+    llmgw_xstream_t  *xs = ctx->xs;
+
+    ctx->streamed_text = xs->text_bytes;
+
+    if (xs->usage.seen) {
+        ctx->usage = xs->usage;
+        ctx->usage.seen = xs->finished;
+    }
+}
+
+
+/* a whole response: gathered, then translated, then sent with its headers */
+
+ngx_int_t
+llmgw_translate_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    ngx_chain_t *in, ngx_http_output_header_filter_pt next_header,
+    ngx_http_output_body_filter_pt next_body)
+{
+    u_char       *p;
+    size_t        size;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_uint_t    last;
+    ngx_chain_t  *cl, out;
+
+    last = 0;
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+        size = ngx_buf_in_memory(b) ? (size_t) (b->last - b->pos) : 0;
+
+        if (size && ctx->xbody_len + size <= LLMGW_MAX_RESPONSE) {
+            p = ngx_pnalloc(r->pool, size);
+            *ctx->xbody_last = ngx_alloc_chain_link(r->pool);
+
+            if (p == NULL || *ctx->xbody_last == NULL) {
+                return NGX_ERROR;
+            }
+
+            (*ctx->xbody_last)->buf = ngx_calloc_buf(r->pool);
+            if ((*ctx->xbody_last)->buf == NULL) {
+                return NGX_ERROR;
+            }
+
+            (*ctx->xbody_last)->buf->pos = p;
+            (*ctx->xbody_last)->buf->last = ngx_cpymem(p, b->pos, size);
+            (*ctx->xbody_last)->next = NULL;
+            ctx->xbody_last = &(*ctx->xbody_last)->next;
+        }
+
+        ctx->xbody_len += size;
+        b->pos = b->last;
+
+        if (b->last_buf) {
+            last = 1;
+        }
+    }
+
+    if (!last) {
+        return NGX_OK;
+    }
+
+    if (ctx->xbody_len > LLMGW_MAX_RESPONSE) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "llmgw: provider \"%V\": a response of %uz bytes is "
+                      "too large to translate", &ctx->provider->name,
+                      ctx->xbody_len);
+        b = NULL;
+
+    } else {
+        p = llmgw_gather(r, ctx->xbody, ctx->xbody_len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        b = llmgw_translate_response(r, ctx, p, ctx->xbody_len);
+    }
+
+    if (b == NULL) {
+        llmgw_error_for_status(ctx, NGX_HTTP_BAD_GATEWAY);
+        ngx_str_set(&ctx->error_msg, "The provider's answer could not be "
+                    "read");
+        ngx_str_set(&ctx->error_code, "bad_response");
+
+        b = llmgw_error_body(r, ctx);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        r->headers_out.status = NGX_HTTP_BAD_GATEWAY;
+    }
+
+    r->headers_out.content_length_n = b->last - b->pos;
+    r->headers_out.status_line.len = 0;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.charset.len = 0;
+
+    rc = next_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b->last_buf = 1;
+    out.buf = b;
+    out.next = NULL;
+
+    return next_body(r, &out);
+}
+
+
+static u_char *
+llmgw_gather(ngx_http_request_t *r, ngx_chain_t *cl, size_t len)
+{
+    u_char  *p, *start;
+
+    if (cl && cl->next == NULL) {
+        return cl->buf->pos;
+    }
+
+    start = ngx_pnalloc(r->pool, len + 1);
+    if (start == NULL) {
+        return NULL;
+    }
+
+    for (p = start; cl; cl = cl->next) {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+
+    return start;
+}
+
+
+/* NULL: the answer cannot be read (a 502 for the client) */
+
+static ngx_buf_t *
+llmgw_translate_response(ngx_http_request_t *r, llmgw_ctx_t *ctx, u_char *p,
+    size_t len)
+{
+    json_t        *resp, *out;
+    ngx_buf_t     *b;
+    ngx_uint_t     status;
+    llmgw_xerr_t   err;
+
+    status = r->headers_out.status;
+
+    resp = json_loadb((char *) p, len, 0, NULL);
+
+    if (resp == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "llmgw: provider \"%V\" answered %ui with a body "
+                      "that is not JSON", &ctx->provider->name, status);
+        return NULL;
+    }
+
+    err.status = 0;
+    err.type = NULL;
+
+    if (status >= NGX_HTTP_BAD_REQUEST) {
+        if (ctx->pformat->error_in == NULL
+            || ctx->pformat->error_in(resp, status, &err) != 0)
+        {
+            llmgw_xerr(&err, status, NULL, "The provider answered %u",
+                       (unsigned) status);
+        }
+
+        json_decref(resp);
+        return llmgw_translate_error(r, ctx, &err);
+    }
+
+    if (ctx->pformat->error_in
+        && ctx->pformat->error_in(resp, status, &err) == 0)
+    {
+        /* an error in a 2xx */
+        json_decref(resp);
+        return llmgw_translate_error(r, ctx, &err);
+    }
+
+    out = llmgw_translate_success(r, ctx, resp, &err);
+    json_decref(resp);
+
+    if (out == NULL) {
+        if (err.status == 0) {
+            return NULL;
+        }
+
+        return llmgw_translate_error(r, ctx, &err);
+    }
+
+    b = llmgw_json_to_buf(r, out);
+    json_decref(out);
+
+    return b;
+}
+
+
+static json_t *
+llmgw_translate_success(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    json_t *resp, llmgw_xerr_t *err)
+{
+    u_char                *model;
+    json_t                *canon, *out;
+    const llmgw_format_t  *cf, *pf;
+
+    cf = llmgw_format(ctx->client_format);
+    pf = ctx->pformat;
+    err->status = 0;
+
+    if (ctx->endpoint == LLMGW_EP_EMBEDDINGS) {
+        model = ngx_pnalloc(r->pool, ctx->upstream_model.len + 1);
+        if (model == NULL) {
+            return NULL;
+        }
+
+        ngx_memcpy(model, ctx->upstream_model.data, ctx->upstream_model.len);
+        model[ctx->upstream_model.len] = '\0';
+
+        canon = pf->embed_in ? pf->embed_in(resp, (char *) model, err)
+                             : json_incref(resp);
+
+    } else {
+        canon = pf->response_in ? pf->response_in(resp, err)
+                                : json_incref(resp);
+
+        if (canon && json_integer_value(json_object_get(canon, "created"))
+                     == 0)
+        {
+            json_object_set_new(canon, "created",
+                                json_integer(ngx_time()));
+        }
+    }
+
+    if (canon == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "llmgw: provider \"%V\": %s", &ctx->provider->name,
+                      err->status ? err->message : "unreadable answer");
+        return NULL;
+    }
+
+    llmgw_usage_from_json(json_object_get(canon, "usage"), &ctx->usage);
+
+    if (cf == pf) {
+        /* the same format: read for its usage only */
+        json_decref(canon);
+        return json_incref(resp);
+    }
+
+    if (ctx->endpoint == LLMGW_EP_EMBEDDINGS || cf->response_out == NULL) {
+        return canon;
+    }
+
+    out = cf->response_out(canon, err);
+    json_decref(canon);
+
+    return out;
+}
+
+
+/* the provider's error, or one found in translating, in the client's
+ * format; the provider's status stays */
+
+static ngx_buf_t *
+llmgw_translate_error(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_xerr_t *err)
+{
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "llmgw: provider \"%V\" answered %ui: %s",
+                  &ctx->provider->name, r->headers_out.status, err->message);
+
+    if (r->headers_out.status < NGX_HTTP_BAD_REQUEST) {
+        r->headers_out.status = err->status >= NGX_HTTP_BAD_REQUEST
+                                ? (ngx_uint_t) err->status
+                                : NGX_HTTP_BAD_GATEWAY;
+    }
+
+    llmgw_error_for_status(ctx, r->headers_out.status);
+
+    if (err->type) {
+        ctx->error_type.data = (u_char *) err->type;
+        ctx->error_type.len = ngx_strlen(err->type);
+    }
+
+    ngx_str_set(&ctx->error_code, "provider_error");
+    ctx->error_msg.len = ngx_strlen(err->message);
+    ctx->error_msg.data = ngx_pnalloc(r->pool, ctx->error_msg.len);
+
+    if (ctx->error_msg.data == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(ctx->error_msg.data, err->message, ctx->error_msg.len);
+
+    return llmgw_error_body(r, ctx);
+}
+
+
+static ngx_buf_t *
+llmgw_json_to_buf(ngx_http_request_t *r, json_t *v)
+{
+    ngx_buf_t    *b;
+    llmgw_out_t   o;
+
+    ngx_memzero(&o, sizeof(llmgw_out_t));
+
+    llmgw_out_json(&o, v);
+    llmgw_out_raw(&o, "\n", 1);
+
+    b = llmgw_out_to_buf(r, &o);
+    llmgw_out_free(&o);
+
+    return b;
+}
+
+
+static ngx_buf_t *
+llmgw_out_to_buf(ngx_http_request_t *r, llmgw_out_t *o)
+{
+    ngx_buf_t  *b;
+
+    if (o->failed) {
+        return NULL;
+    }
+
+    b = ngx_create_temp_buf(r->pool, o->len);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    b->last = ngx_cpymem(b->pos, o->data, o->len);
+
+    return b;
+}
