@@ -11,7 +11,7 @@ ASAN_BUILD   := build-asan
 ASAN_MODULE  := $(ASAN_BUILD)/ngx_http_llmgw_module.so
 
 PACKAGES := nginx nginx-dev libjansson-dev libhiredis-dev libpcre2-dev \
-            libssl-dev gcc make redis-server curl \
+            libssl-dev openssl gcc make redis-server curl \
             libtest-base-perl libipc-run-perl libwww-perl libtext-diff-perl
 ASAN_PACKAGES := clang libclang-rt-14-dev
 

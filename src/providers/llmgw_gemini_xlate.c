@@ -430,7 +430,7 @@ static int
 llmgw_gemini_part(json_t *part, size_t i, size_t k, json_t *parts,
     llmgw_xerr_t *err)
 {
-    size_t       len;
+    size_t       len = 0;
     json_t      *text, *out;
     const char  *type;
 
