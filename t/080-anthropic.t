@@ -15,6 +15,10 @@ our $openai_stream = ::fixture('openai-tools.sse');
 our $cut_stream = $anthropic_stream;
 $cut_stream =~ s/(partial_json":"\{\\"locati"\}\}\n\n).*/$1/s;
 
+# the Anthropic stream broken off by an error event after its first text
+our $error_stream = $anthropic_stream;
+$error_stream =~ s/(text_delta","text":"I"\}\}\n\n).*/$1event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n/s;
+
 our @splits = @LlmgwTest::split_sizes;
 
 no_shuffle();
@@ -302,3 +306,19 @@ x-api-key: sk-test-alpha
 ^\{"type":"error","error":\{"type":"invalid_request_error","message":"messages\[0\]\.role must be \\"user\\" or \\"assistant\\""\}\}$
 --- no_error_log
 upstream:
+
+
+
+=== TEST 14: an error event in Anthropic's stream becomes the OpenAI client's error event
+--- http_config eval: $::xlate_http_config
+--- config eval: $::xlate_config
+--- user_files eval: ::xlate_files(stream => $::error_stream)
+--- request
+POST /v1/chat/completions
+{"model":"asplit5/claude-sonnet-4","stream":true,"messages":[{"role":"user","content":"Weather in Paris?"}]}
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code: 200
+--- response_body_like: "delta":\{"content":"I"\},"finish_reason":null\}\]\}\n\ndata: \{"error":\{"message":"Overloaded","type":"overloaded_error","param":null,"code":"provider_stream_error"\}\}\n\n$
+--- error_log eval
+qr/usage: key=alpha provider=asplit5 model=claude-sonnet-4 pkey=prov-1 prompt=377 completion=1 /

@@ -14,6 +14,10 @@ our $gemini_stream = ::fixture('gemini-thinking-reply.sse');
 our $cut_stream = $gemini_stream;
 $cut_stream =~ s/data: [^\n]*"finishReason"[^\n]*\r?\n\r?\n$//s;
 
+# the stream broken off by an error object after its first event
+our $error_stream = ($gemini_stream =~ /\A(data: [^\n]*\r?\n\r?\n)/)[0]
+    . qq{data: {"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}\r\n\r\n};
+
 our @splits = @LlmgwTest::split_sizes;
 
 no_shuffle();
@@ -200,3 +204,17 @@ x-api-key: sk-test-alpha
 qr/"systemInstruction":\{"parts":\[\{"text":"Be brief."\}\]\}/,
 qr/"maxOutputTokens":64/,
 ]
+
+
+
+=== TEST 10: an error in Gemini's stream ends the client's stream with an error event
+--- http_config eval: $::xlate_http_config
+--- config eval: $::xlate_config
+--- user_files eval: ::xlate_files(stream => $::error_stream)
+--- request
+POST /v1/chat/completions
+{"model":"gsplit3/gemini-2.5-flash","stream":true,"messages":[{"role":"user","content":"Why is the sky blue?"}]}
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code: 200
+--- response_body_like: "reasoning_content":"\*\*Exploring Sky Color.*\n\ndata: \{"error":\{"message":"The model is overloaded. Please try again later.","type":"overloaded_error","param":null,"code":"provider_stream_error"\}\}\n\n$

@@ -634,6 +634,10 @@ llmgw_gemini_data_url(const char *url, size_t len)
     json_t      *part, *inl;
     const char  *p, *comma, *semi;
 
+    if (len < 5 || memcmp(url, "data:", 5) != 0) {
+        return NULL;
+    }
+
     p = url + 5;
     comma = memchr(p, ',', len - 5);
 
@@ -654,7 +658,9 @@ llmgw_gemini_data_url(const char *url, size_t len)
     inl = json_pack("{s:s%,s:s%}", "mimeType", p, mlen,
                     "data", comma + 1, len - (comma + 1 - url));
 
+    /* the media type or the data may not be UTF-8: no part then */
     if (llmgw_gemini_set(part, "inlineData", inl) != 0) {
+        json_decref(part);
         return NULL;
     }
 
