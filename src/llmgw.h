@@ -316,9 +316,10 @@ struct llmgw_ctx_s {
     size_t                       streamed_text;  /* bytes, until usage */
     ngx_buf_t                   *error_page;
     llmgw_xstream_t             *xs;
-    ngx_chain_t                 *xbody;     /* a whole response, so far */
-    ngx_chain_t                **xbody_last;
+    llmgw_out_t                 *xbody;     /* a whole response, so far */
     size_t                       xbody_len;
+    u_char                      *xevent;    /* an event's data lines */
+    size_t                       xevent_size;
 
     unsigned                     reading_body:1;
     unsigned                     granted:1;

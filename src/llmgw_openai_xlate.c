@@ -293,32 +293,6 @@ llmgw_openai_error_out(llmgw_out_t *o, const char *type, const char *code,
 
 /* provider side */
 
-static const char *
-llmgw_openai_type_for_status(int status)
-{
-    switch (status) {
-    case 400:
-    case 413:
-    case 422:
-        return "invalid_request_error";
-    case 401:
-        return "authentication_error";
-    case 402:
-    case 403:
-        return "permission_error";
-    case 404:
-        return "not_found_error";
-    case 429:
-        return "rate_limit_error";
-    case 503:
-    case 529:
-        return "overloaded_error";
-    default:
-        return "api_error";
-    }
-}
-
-
 /* {"error":{"message","type","code"}}; some compatible servers answer
  * {"error":"text"} or {"message":"text"} */
 
@@ -349,7 +323,7 @@ llmgw_openai_error_in(json_t *body, int status, llmgw_xerr_t *err)
     }
 
     llmgw_xerr(err, status >= 400 ? status : 502,
-               llmgw_openai_type_for_status(status), "%.*s",
+               llmgw_status_error_type(status), "%.*s",
                (int) (len > 255 ? 255 : len), msg);
 
     return 0;

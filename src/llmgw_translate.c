@@ -31,8 +31,7 @@ static ngx_buf_t *llmgw_translate_error(ngx_http_request_t *r,
     llmgw_ctx_t *ctx, llmgw_xerr_t *err);
 static ngx_buf_t *llmgw_out_to_buf(ngx_http_request_t *r, llmgw_out_t *o);
 static ngx_buf_t *llmgw_json_to_buf(ngx_http_request_t *r, json_t *v);
-static u_char *llmgw_gather(ngx_http_request_t *r, ngx_chain_t *cl,
-    size_t len);
+static void llmgw_out_cleanup(void *data);
 
 
 /* the request: parsed once, translated, dumped once */
@@ -181,7 +180,8 @@ llmgw_translate_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx,
 ngx_int_t
 llmgw_translate_header(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
-    ngx_str_t  *ct = &r->headers_out.content_type;
+    ngx_str_t           *ct = &r->headers_out.content_type;
+    ngx_pool_cleanup_t  *cln;
 
     if (r->headers_out.status < NGX_HTTP_BAD_REQUEST
         && ct->len >= sizeof("text/event-stream") - 1
@@ -200,11 +200,26 @@ llmgw_translate_header(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         return NGX_OK;
     }
 
+    ctx->xbody = ngx_pcalloc(r->pool, sizeof(llmgw_out_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (ctx->xbody == NULL || cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = llmgw_out_cleanup;
+    cln->data = ctx->xbody;
+
     ctx->resp_mode = LLMGW_RESP_XJSON;
-    ctx->xbody = NULL;
-    ctx->xbody_last = &ctx->xbody;
 
     return NGX_DONE;
+}
+
+
+static void
+llmgw_out_cleanup(void *data)
+{
+    llmgw_out_free(data);
 }
 
 
@@ -255,19 +270,23 @@ ngx_int_t
 llmgw_translate_event(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     const u_char *raw, size_t len)
 {
-    u_char              *buf;
     ngx_int_t            rc;
     llmgw_xstream_t     *xs;
     llmgw_sse_fields_t   f;
 
     xs = ctx->xs;
 
-    buf = ngx_pnalloc(r->pool, len);
-    if (buf == NULL) {
-        return NGX_ERROR;
+    /* where an event of several data lines is joined: grown, not made
+     * anew for each event of a long stream */
+    if (ctx->xevent_size < len) {
+        ctx->xevent_size = ngx_max(len, 2 * ctx->xevent_size);
+        ctx->xevent = ngx_pnalloc(r->pool, ctx->xevent_size);
+        if (ctx->xevent == NULL) {
+            return NGX_ERROR;
+        }
     }
 
-    llmgw_sse_parse_fields(raw, len, buf, &f);
+    llmgw_sse_parse_fields(raw, len, ctx->xevent, &f);
 
     if (f.data == NULL && !llmgw_sse_has_content(raw, len)) {
         return NGX_OK;
@@ -388,7 +407,6 @@ llmgw_translate_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     ngx_chain_t *in, ngx_http_output_header_filter_pt next_header,
     ngx_http_output_body_filter_pt next_body)
 {
-    u_char       *p;
     size_t        size;
     ngx_int_t     rc;
     ngx_buf_t    *b;
@@ -402,22 +420,7 @@ llmgw_translate_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx,
         size = ngx_buf_in_memory(b) ? (size_t) (b->last - b->pos) : 0;
 
         if (size && ctx->xbody_len + size <= LLMGW_MAX_RESPONSE) {
-            p = ngx_pnalloc(r->pool, size);
-            *ctx->xbody_last = ngx_alloc_chain_link(r->pool);
-
-            if (p == NULL || *ctx->xbody_last == NULL) {
-                return NGX_ERROR;
-            }
-
-            (*ctx->xbody_last)->buf = ngx_calloc_buf(r->pool);
-            if ((*ctx->xbody_last)->buf == NULL) {
-                return NGX_ERROR;
-            }
-
-            (*ctx->xbody_last)->buf->pos = p;
-            (*ctx->xbody_last)->buf->last = ngx_cpymem(p, b->pos, size);
-            (*ctx->xbody_last)->next = NULL;
-            ctx->xbody_last = &(*ctx->xbody_last)->next;
+            llmgw_out_raw(ctx->xbody, b->pos, size);
         }
 
         ctx->xbody_len += size;
@@ -439,13 +442,12 @@ llmgw_translate_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx,
                       ctx->xbody_len);
         b = NULL;
 
-    } else {
-        p = llmgw_gather(r, ctx->xbody, ctx->xbody_len);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
+    } else if (ctx->xbody->failed) {
+        return NGX_ERROR;
 
-        b = llmgw_translate_response(r, ctx, p, ctx->xbody_len);
+    } else {
+        b = llmgw_translate_response(r, ctx, ctx->xbody->data,
+                                     ctx->xbody->len);
     }
 
     if (b == NULL) {
@@ -486,28 +488,6 @@ llmgw_translate_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     out.next = NULL;
 
     return next_body(r, &out);
-}
-
-
-static u_char *
-llmgw_gather(ngx_http_request_t *r, ngx_chain_t *cl, size_t len)
-{
-    u_char  *p, *start;
-
-    if (cl && cl->next == NULL) {
-        return cl->buf->pos;
-    }
-
-    start = ngx_pnalloc(r->pool, len + 1);
-    if (start == NULL) {
-        return NULL;
-    }
-
-    for (p = start; cl; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
-    }
-
-    return start;
 }
 
 

@@ -457,6 +457,32 @@ llmgw_usage_to_json(const llmgw_usage_t *u)
 /* helpers */
 
 const char *
+llmgw_status_error_type(int status)
+{
+    switch (status) {
+    case 400:
+    case 413:
+    case 422:
+        return "invalid_request_error";
+    case 401:
+        return "authentication_error";
+    case 402:
+    case 403:
+        return "permission_error";
+    case 404:
+        return "not_found_error";
+    case 429:
+        return "rate_limit_error";
+    case 503:
+    case 529:
+        return "overloaded_error";
+    default:
+        return "api_error";
+    }
+}
+
+
+const char *
 llmgw_json_str(json_t *obj, const char *key, size_t *len)
 {
     json_t  *v;

@@ -247,6 +247,10 @@ void llmgw_usage_from_json(json_t *usage, llmgw_usage_t *u);
 /* a canonical usage object for u */
 json_t *llmgw_usage_to_json(const llmgw_usage_t *u);
 
+/* the error type of the README for an HTTP status, when the provider's
+ * body names none */
+const char *llmgw_status_error_type(int status);
+
 /* helpers for translators */
 const char *llmgw_json_str(json_t *obj, const char *key, size_t *len);
 /* a model name that may go into a URL path: [A-Za-z0-9._@-], not "." or

@@ -2628,25 +2628,7 @@ llmgw_anthropic_error_type(const char *type, int status)
     };
 
     if (type == NULL) {
-        switch (status) {
-        case 400:
-        case 413:
-            return "invalid_request_error";
-        case 401:
-            return "authentication_error";
-        case 402:
-        case 403:
-            return "permission_error";
-        case 404:
-            return "not_found_error";
-        case 429:
-            return "rate_limit_error";
-        case 503:
-        case 529:
-            return "overloaded_error";
-        default:
-            return "api_error";
-        }
+        return llmgw_status_error_type(status);
     }
 
     for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {

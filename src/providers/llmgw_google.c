@@ -101,7 +101,7 @@ llmgw_google_method(llmgw_ctx_t *ctx)
     }
 
     if (ctx->endpoint == LLMGW_EP_EMBEDDINGS) {
-        if (ctx->provider->kind->prepare) {
+        if (ctx->pformat == &llmgw_format_vertex_predict) {
             return &predict;
         }
 
