@@ -496,6 +496,7 @@ llmgw_splice_max_tokens(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_splices_t *sp)
 {
     u_char  *p, *last;
+    size_t   name;
 
     if (ctx->pformat->format != LLMGW_FORMAT_ANTHROPIC
         || ctx->fields.max_tokens.type == LLMGW_JSON_NUMBER)
@@ -503,7 +504,9 @@ llmgw_splice_max_tokens(ngx_http_request_t *r, llmgw_ctx_t *ctx,
         return NGX_OK;
     }
 
-    p = ngx_pnalloc(r->pool, sizeof(",\"max_tokens\":") - 1 + NGX_INT64_LEN);
+    name = sizeof(",\"max_tokens\":") - 1;
+
+    p = ngx_pnalloc(r->pool, name + NGX_INT64_LEN);
     if (p == NULL) {
         return NGX_ERROR;
     }
@@ -512,9 +515,10 @@ llmgw_splice_max_tokens(ngx_http_request_t *r, llmgw_ctx_t *ctx,
                        ctx->provider->default_max_tokens);
 
     if (ctx->fields.max_tokens.type == LLMGW_JSON_NULL) {
+        /* the number alone, in place of the null */
         llmgw_splice_add(sp, ctx->fields.max_tokens.start - ctx->body.data,
-                         ctx->fields.max_tokens.len, (char *) p + 14,
-                         last - p - 14);
+                         ctx->fields.max_tokens.len, (char *) p + name,
+                         last - p - name);
         return NGX_OK;
     }
 

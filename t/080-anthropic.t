@@ -322,3 +322,18 @@ Authorization: Bearer sk-test-alpha
 --- response_body_like: "delta":\{"content":"I"\},"finish_reason":null\}\]\}\n\ndata: \{"error":\{"message":"Overloaded","type":"overloaded_error","param":null,"code":"provider_stream_error"\}\}\n\n$
 --- error_log eval
 qr/usage: key=alpha provider=asplit5 model=claude-sonnet-4 pkey=prov-1 prompt=377 completion=1 /
+
+
+
+=== TEST 15: a null max_tokens is replaced in place by the provider's default
+--- http_config eval: $::xlate_http_config
+--- config eval: $::xlate_config
+--- user_files eval: ::xlate_files()
+--- request
+POST /v1/messages
+{"model":"claude","max_tokens":null,"messages":[{"role":"user","content":"Hi"}]}
+--- more_headers
+x-api-key: sk-test-alpha
+--- error_code: 200
+--- error_log eval
+qr/upstream: POST \/anthropic\/v1\/messages .* body=\{"model":"claude-sonnet-4-5","max_tokens":1024,"messages":\[\{"role":"user","content":"Hi"\}\]\}$/
