@@ -109,7 +109,7 @@ typedef struct llmgw_provider_s  llmgw_provider_t;
 /* one provider family: fills the upstream side of a request */
 typedef struct {
     ngx_str_t                    name;
-    llmgw_format_e               format;
+    const llmgw_format_t        *format;
     ngx_str_t                    scheme;
     ngx_str_t                    host;
     ngx_str_t                    base_path;

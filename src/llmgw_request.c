@@ -447,7 +447,7 @@ llmgw_request_rewrite(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     const llmgw_provider_kind_t  *kind;
 
     kind = ctx->provider->kind;
-    ctx->pformat = llmgw_format(kind->format);
+    ctx->pformat = kind->format;
 
     if (kind->prepare) {
         rc = kind->prepare(r, ctx);

@@ -25,6 +25,8 @@ typedef enum {
     LLMGW_FORMAT_OPENAI = 0,
     LLMGW_FORMAT_ANTHROPIC,
     LLMGW_FORMAT_GEMINI,
+    LLMGW_FORMAT_BEDROCK,
+    LLMGW_FORMAT_COHERE,
     LLMGW_FORMATS
 } llmgw_format_e;
 
@@ -204,7 +206,11 @@ extern const llmgw_format_t  llmgw_format_openai;
 extern const llmgw_format_t  llmgw_format_anthropic;
 extern const llmgw_format_t  llmgw_format_gemini;
 extern const llmgw_format_t  llmgw_format_vertex_predict; /* embeddings */
+/* Bedrock's Converse API; embeddings through InvokeModel (Titan, Cohere) */
+extern const llmgw_format_t  llmgw_format_bedrock;
+extern const llmgw_format_t  llmgw_format_cohere;       /* Cohere's v2 API */
 
+/* the format of a client side: OpenAI, Anthropic or Gemini */
 const llmgw_format_t *llmgw_format(llmgw_format_e f);
 
 

@@ -14,12 +14,12 @@ static ngx_int_t llmgw_anthropic_build(ngx_http_request_t *r,
 
 const llmgw_provider_kind_t  llmgw_anthropic_kinds[] = {
 
-    { ngx_string("anthropic"), LLMGW_FORMAT_ANTHROPIC, ngx_string("https"),
+    { ngx_string("anthropic"), &llmgw_format_anthropic, ngx_string("https"),
       ngx_string("api.anthropic.com"), ngx_string("/v1"),
       ngx_string("anthropic"), 0,
       llmgw_anthropic_init, NULL, llmgw_anthropic_build },
 
-    { ngx_null_string, 0, ngx_null_string, ngx_null_string, ngx_null_string,
+    { ngx_null_string, NULL, ngx_null_string, ngx_null_string, ngx_null_string,
       ngx_null_string, 0, NULL, NULL, NULL }
 };
 

@@ -21,16 +21,16 @@ static ngx_str_t *llmgw_google_method(llmgw_ctx_t *ctx);
 
 const llmgw_provider_kind_t  llmgw_google_kinds[] = {
 
-    { ngx_string("gemini"), LLMGW_FORMAT_GEMINI, ngx_string("https"),
+    { ngx_string("gemini"), &llmgw_format_gemini, ngx_string("https"),
       ngx_string("generativelanguage.googleapis.com"), ngx_string("/v1beta"),
       ngx_string("google"), 0,
       NULL, NULL, llmgw_gemini_build },
 
-    { ngx_string("vertex"), LLMGW_FORMAT_GEMINI, ngx_string("https"),
+    { ngx_string("vertex"), &llmgw_format_gemini, ngx_string("https"),
       ngx_null_string, ngx_string("/v1"), ngx_string("google"), 0,
       llmgw_vertex_init, llmgw_vertex_prepare, llmgw_vertex_build },
 
-    { ngx_null_string, 0, ngx_null_string, ngx_null_string, ngx_null_string,
+    { ngx_null_string, NULL, ngx_null_string, ngx_null_string, ngx_null_string,
       ngx_null_string, 0, NULL, NULL, NULL }
 };
 

@@ -14,7 +14,7 @@ static ngx_str_t *llmgw_openai_path(llmgw_ctx_t *ctx);
 
 
 #define llmgw_openai_kind(name, scheme, host, base, prices, usage_option)    \
-    { ngx_string(name), LLMGW_FORMAT_OPENAI, ngx_string(scheme),             \
+    { ngx_string(name), &llmgw_format_openai, ngx_string(scheme),             \
       ngx_string(host), ngx_string(base), ngx_string(prices), usage_option,  \
       NULL, NULL, llmgw_openai_build }
 
@@ -35,11 +35,11 @@ const llmgw_provider_kind_t  llmgw_openai_kinds[] = {
     llmgw_openai_kind("vllm", "http", "", "/v1", "", 1),
     llmgw_openai_kind("openai-compatible", "https", "", "/v1", "", 1),
 
-    { ngx_string("azure"), LLMGW_FORMAT_OPENAI, ngx_string("https"),
+    { ngx_string("azure"), &llmgw_format_openai, ngx_string("https"),
       ngx_null_string, ngx_string("/openai"), ngx_string("openai"), 1,
       llmgw_azure_init, NULL, llmgw_azure_build },
 
-    { ngx_null_string, 0, ngx_null_string, ngx_null_string, ngx_null_string,
+    { ngx_null_string, NULL, ngx_null_string, ngx_null_string, ngx_null_string,
       ngx_null_string, 0, NULL, NULL, NULL }
 };
 
