@@ -16,6 +16,7 @@
 #include "llmgw_sse.h"
 #include "llmgw_store.h"
 #include "llmgw_xlate.h"
+#include "llmgw_evstream.h"
 
 
 #define LLMGW_DIGEST_LEN        32
@@ -135,8 +136,12 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                    id;
-    ngx_str_t                    secret;
+    ngx_str_t                    secret;     /* AWS: the secret access key */
+    ngx_str_t                    access_key_id;  /* AWS SigV4 */
+    ngx_str_t                    session_token;
     llmgw_wrr_t                  wrr;
+    u_char                       signing_date[8];  /* per worker */
+    u_char                       signing_key[32];
 } llmgw_api_key_t;
 
 
@@ -266,7 +271,8 @@ typedef enum {
     LLMGW_RESP_SSE,
     LLMGW_RESP_ERROR,    /* an nginx error page, replaced by our JSON */
     LLMGW_RESP_XJSON,    /* a whole response, translated once complete */
-    LLMGW_RESP_XSSE      /* a stream, translated event by event */
+    LLMGW_RESP_XSSE,     /* a stream, translated event by event */
+    LLMGW_RESP_XEVS      /* an AWS event stream, translated to SSE */
 } llmgw_resp_mode_e;
 
 
@@ -320,6 +326,7 @@ struct llmgw_ctx_s {
     size_t                       xbody_len;
     u_char                      *xevent;    /* an event's data lines */
     size_t                       xevent_size;
+    llmgw_evs_t                 *evs;       /* Bedrock's stream framing */
 
     unsigned                     reading_body:1;
     unsigned                     granted:1;
@@ -335,6 +342,8 @@ struct llmgw_ctx_s {
                                                  body needs a tree edit */
     unsigned                     vertex:1;
     unsigned                     include_usage:1; /* the client asked */
+    unsigned                     embed_base64:1;  /* embeddings as base64 */
+    unsigned                     evs_emit_failed:1;
 };
 
 
@@ -441,6 +450,9 @@ ngx_int_t llmgw_translate_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     ngx_http_output_body_filter_pt next_body);
 ngx_int_t llmgw_translate_event(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     const u_char *raw, size_t len);
+ngx_int_t llmgw_translate_evs(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    const u_char *p, size_t len);
+ngx_uint_t llmgw_content_type_is(ngx_str_t *ct, const char *type);
 ngx_int_t llmgw_translate_stream_end(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 
 /* llmgw_filter.c */
@@ -473,6 +485,8 @@ char *llmgw_zone_add(ngx_conf_t *cf, llmgw_main_conf_t *lmcf, ngx_str_t *name,
 extern const llmgw_provider_kind_t  llmgw_openai_kinds[];
 extern const llmgw_provider_kind_t  llmgw_anthropic_kinds[];
 extern const llmgw_provider_kind_t  llmgw_google_kinds[];
+extern const llmgw_provider_kind_t  llmgw_bedrock_kinds[];
+extern const llmgw_provider_kind_t  llmgw_cohere_kinds[];
 const llmgw_provider_kind_t *llmgw_provider_kind(ngx_str_t *name);
 ngx_int_t llmgw_provider_bearer(ngx_http_request_t *r, ngx_str_t *secret);
 ngx_int_t llmgw_provider_uri(ngx_http_request_t *r, llmgw_ctx_t *ctx,

@@ -37,6 +37,8 @@ static char *llmgw_conf_routes(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk,
 static char *llmgw_conf_aliases(llmgw_conf_ctx_t *cx, json_t *root);
 static char *llmgw_conf_models(llmgw_conf_ctx_t *cx, ngx_array_t *a,
     json_t *arr, const char *field);
+static char *llmgw_conf_aws_key(llmgw_conf_ctx_t *cx, llmgw_provider_t *p,
+    json_t *k, llmgw_api_key_t *key);
 static char *llmgw_conf_secret(llmgw_conf_ctx_t *cx, ngx_str_t *out,
     const char *spec);
 static char *llmgw_conf_str(llmgw_conf_ctx_t *cx, json_t *obj,
@@ -592,7 +594,9 @@ llmgw_conf_api_keys(llmgw_conf_ctx_t *cx, llmgw_provider_t *p, json_t *arr)
     json_t           *k, *value;
     llmgw_api_key_t  *key;
 
-    static const char *known[] = { "id", "value", "weight", NULL };
+    static const char *known[] = { "id", "value", "weight", "access_key_id",
+                                   "secret_access_key", "session_token",
+                                   NULL };
 
     if (!json_is_array(arr)) {
         return llmgw_conf_error(cx, "\"keys\" must be an array");
@@ -621,6 +625,15 @@ llmgw_conf_api_keys(llmgw_conf_ctx_t *cx, llmgw_provider_t *p, json_t *arr)
             return NGX_CONF_ERROR;
         }
 
+        if (json_object_get(k, "access_key_id")) {
+            rv = llmgw_conf_aws_key(cx, p, k, key);
+            if (rv != NGX_CONF_OK) {
+                return rv;
+            }
+
+            continue;
+        }
+
         value = json_object_get(k, "value");
         if (!json_is_string(value)) {
             return llmgw_conf_error(cx, "\"keys\"[%uz] (\"%V\"): \"value\" "
@@ -629,6 +642,57 @@ llmgw_conf_api_keys(llmgw_conf_ctx_t *cx, llmgw_provider_t *p, json_t *arr)
         }
 
         rv = llmgw_conf_secret(cx, &key->secret, json_string_value(value));
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* AWS credentials: an access key id and its secret, and a session token
+ * for temporary ones; each named as a key "value" is */
+
+static char *
+llmgw_conf_aws_key(llmgw_conf_ctx_t *cx, llmgw_provider_t *p, json_t *k,
+    llmgw_api_key_t *key)
+{
+    char        *rv;
+    json_t      *v;
+    ngx_uint_t   i;
+
+    static const char  *fields[] = { "access_key_id", "secret_access_key",
+                                     "session_token" };
+
+    ngx_str_t  *out[] = { &key->access_key_id, &key->secret,
+                          &key->session_token };
+
+    if (p->kind->format != &llmgw_format_bedrock) {
+        return llmgw_conf_error(cx, "key \"%V\": \"access_key_id\" is for "
+                                "kind \"bedrock\"", &key->id);
+    }
+
+    if (json_object_get(k, "value")) {
+        return llmgw_conf_error(cx, "key \"%V\": \"value\" (a Bedrock API "
+                                "key) or \"access_key_id\", not both",
+                                &key->id);
+    }
+
+    for (i = 0; i < 3; i++) {
+        v = json_object_get(k, fields[i]);
+
+        if (v == NULL && i == 2) {
+            break;
+        }
+
+        if (!json_is_string(v)) {
+            return llmgw_conf_error(cx, "key \"%V\": \"%s\" must be "
+                                    "\"env.NAME\" or \"file:PATH\"",
+                                    &key->id, fields[i]);
+        }
+
+        rv = llmgw_conf_secret(cx, out[i], json_string_value(v));
         if (rv != NGX_CONF_OK) {
             return rv;
         }

@@ -122,10 +122,11 @@ llmgw_header_filter(ngx_http_request_t *r)
     }
 
     if (ctx->resp_mode == LLMGW_RESP_XSSE
+        || ctx->resp_mode == LLMGW_RESP_XEVS
         || llmgw_is_type(r, "text/event-stream",
                          sizeof("text/event-stream") - 1))
     {
-        if (ctx->resp_mode != LLMGW_RESP_XSSE) {
+        if (ctx->resp_mode == LLMGW_RESP_NONE) {
             ctx->resp_mode = LLMGW_RESP_SSE;
         }
 
@@ -212,6 +213,7 @@ llmgw_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     case LLMGW_RESP_SSE:
     case LLMGW_RESP_XSSE:
+    case LLMGW_RESP_XEVS:
         return llmgw_sse_body(r, ctx, in);
 
     case LLMGW_RESP_XJSON:
@@ -289,7 +291,17 @@ llmgw_sse_body(ngx_http_request_t *r, llmgw_ctx_t *ctx, ngx_chain_t *in)
     for (cl = in; cl; cl = cl->next) {
         b = cl->buf;
 
-        if (ngx_buf_in_memory(b) && b->last > b->pos && !ctx->sse_failed) {
+        if (ctx->resp_mode == LLMGW_RESP_XEVS) {
+            if (ngx_buf_in_memory(b) && b->last > b->pos
+                && llmgw_translate_evs(r, ctx, b->pos, b->last - b->pos)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else if (ngx_buf_in_memory(b) && b->last > b->pos
+                   && !ctx->sse_failed)
+        {
             src = llmgw_sse_feed(&ctx->sse, b->pos, b->last - b->pos);
 
             if (src == LLMGW_SSE_TOO_LONG) {
@@ -314,7 +326,7 @@ llmgw_sse_body(ngx_http_request_t *r, llmgw_ctx_t *ctx, ngx_chain_t *in)
         }
     }
 
-    if (last && !ctx->sse_failed) {
+    if (last && !ctx->sse_failed && ctx->resp_mode != LLMGW_RESP_XEVS) {
         /* an event the provider did not end with a blank line */
         n = llmgw_sse_pending(&ctx->sse, &held);
 
@@ -323,7 +335,7 @@ llmgw_sse_body(ngx_http_request_t *r, llmgw_ctx_t *ctx, ngx_chain_t *in)
         }
     }
 
-    if (last && ctx->resp_mode == LLMGW_RESP_XSSE
+    if (last && ctx->resp_mode != LLMGW_RESP_SSE
         && llmgw_translate_stream_end(r, ctx) != NGX_OK)
     {
         return NGX_ERROR;

@@ -528,7 +528,8 @@ llmgw_log_handler(ngx_http_request_t *r)
         cost = 0;
 
     } else if (ctx->resp_mode == LLMGW_RESP_SSE
-               || ctx->resp_mode == LLMGW_RESP_XSSE)
+               || ctx->resp_mode == LLMGW_RESP_XSSE
+               || ctx->resp_mode == LLMGW_RESP_XEVS)
     {
         /* a stream that ended before its usage: the prompt as counted or
          * estimated, and a token per 4 bytes of the text it delivered */

@@ -22,6 +22,14 @@ static void llmgw_xstream_cleanup(void *data);
 static ngx_int_t llmgw_translate_stream_init(ngx_http_request_t *r,
     llmgw_ctx_t *ctx);
 static void llmgw_translate_usage(llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_translate_out(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_translate_evs_init(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx);
+static void llmgw_evs_cleanup(void *data);
+static uint32_t llmgw_crc32(uint32_t crc, const unsigned char *p, size_t len);
+static int llmgw_translate_evs_message(void *data,
+    const llmgw_evs_message_t *m);
+static ngx_uint_t llmgw_evs_is(const u_char *p, size_t len, const char *s);
 static ngx_uint_t llmgw_sse_has_content(const u_char *p, size_t len);
 static ngx_buf_t *llmgw_translate_response(ngx_http_request_t *r,
     llmgw_ctx_t *ctx, u_char *p, size_t len);
@@ -29,8 +37,17 @@ static json_t *llmgw_translate_success(ngx_http_request_t *r,
     llmgw_ctx_t *ctx, json_t *resp, llmgw_xerr_t *err);
 static ngx_buf_t *llmgw_translate_error(ngx_http_request_t *r,
     llmgw_ctx_t *ctx, llmgw_xerr_t *err);
+static ngx_int_t llmgw_completion_head(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx, json_t **canon);
+static const char *llmgw_response_id(ngx_http_request_t *r);
+static ngx_uint_t llmgw_json_str_is(json_t *v, const char *s);
+static ngx_int_t llmgw_embed_usage_header(ngx_http_request_t *r,
+    json_t *list);
+static ngx_int_t llmgw_embed_base64(ngx_http_request_t *r, json_t *list);
+static void llmgw_float_le(u_char *p, float f);
 static ngx_buf_t *llmgw_out_to_buf(ngx_http_request_t *r, llmgw_out_t *o);
-static ngx_buf_t *llmgw_json_to_buf(ngx_http_request_t *r, json_t *v);
+static ngx_buf_t *llmgw_json_to_buf(ngx_http_request_t *r, json_t *v,
+    ngx_uint_t newline);
 static void llmgw_out_cleanup(void *data);
 
 
@@ -62,7 +79,7 @@ llmgw_translate_request(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         return llmgw_translate_fail(r, ctx, &err);
     }
 
-    b = llmgw_json_to_buf(r, out);
+    b = llmgw_json_to_buf(r, out, 0);
     json_decref(out);
 
     if (b == NULL) {
@@ -107,6 +124,9 @@ llmgw_translate_tree(ngx_http_request_t *r, llmgw_ctx_t *ctx, json_t *req,
                        ctx->provider->name.data);
             return NULL;
         }
+
+        ctx->embed_base64 = llmgw_json_str_is(json_object_get(req,
+                                              "encoding_format"), "base64");
 
         return pf->embed_out(req, &opt, err);
     }
@@ -181,18 +201,31 @@ ngx_int_t
 llmgw_translate_header(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
     ngx_str_t           *ct = &r->headers_out.content_type;
+    llmgw_resp_mode_e    mode;
     ngx_pool_cleanup_t  *cln;
 
-    if (r->headers_out.status < NGX_HTTP_BAD_REQUEST
-        && ct->len >= sizeof("text/event-stream") - 1
-        && ngx_strncasecmp(ct->data, (u_char *) "text/event-stream",
-                           sizeof("text/event-stream") - 1) == 0)
-    {
-        if (llmgw_translate_stream_init(r, ctx) != NGX_OK) {
+    mode = LLMGW_RESP_XJSON;
+
+    if (r->headers_out.status < NGX_HTTP_BAD_REQUEST) {
+        if (llmgw_content_type_is(ct, "text/event-stream")) {
+            mode = LLMGW_RESP_XSSE;
+
+        } else if (llmgw_content_type_is(ct,
+                                         "application/vnd.amazon.eventstream"))
+        {
+            mode = LLMGW_RESP_XEVS;
+        }
+    }
+
+    if (mode != LLMGW_RESP_XJSON) {
+        if (llmgw_translate_stream_init(r, ctx) != NGX_OK
+            || (mode == LLMGW_RESP_XEVS
+                && llmgw_translate_evs_init(r, ctx) != NGX_OK))
+        {
             return NGX_ERROR;
         }
 
-        ctx->resp_mode = LLMGW_RESP_XSSE;
+        ctx->resp_mode = mode;
         ngx_str_set(&r->headers_out.content_type, "text/event-stream");
         r->headers_out.content_type_len = r->headers_out.content_type.len;
         r->headers_out.content_type_lowcase = NULL;
@@ -247,9 +280,8 @@ llmgw_translate_stream_init(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     cln->handler = llmgw_xstream_cleanup;
     cln->data = ctx->xs;
 
-    ngx_snprintf((u_char *) ctx->xs->id, sizeof(ctx->xs->id) - 1,
-                 "chatcmpl-llmgw%xA%xi%Z", r->connection->number,
-                 (ngx_uint_t) ngx_current_msec);
+    ngx_cpystrn((u_char *) ctx->xs->id, (u_char *) llmgw_response_id(r),
+                sizeof(ctx->xs->id));
 
     ctx->xs->include_usage = ctx->include_usage;
 
@@ -270,7 +302,6 @@ ngx_int_t
 llmgw_translate_event(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     const u_char *raw, size_t len)
 {
-    ngx_int_t            rc;
     llmgw_xstream_t     *xs;
     llmgw_sse_fields_t   f;
 
@@ -295,6 +326,20 @@ llmgw_translate_event(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     (void) llmgw_xstream_event(xs, (const char *) f.event, f.event_len,
                                (const char *) f.data, f.data_len);
 
+    return llmgw_translate_out(r, ctx);
+}
+
+
+/* what the client's encoder wrote for an event goes out */
+
+static ngx_int_t
+llmgw_translate_out(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    ngx_int_t         rc;
+    llmgw_xstream_t  *xs;
+
+    xs = ctx->xs;
+
     if (xs->failed && !ctx->sse_failed) {
         ctx->sse_failed = 1;
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -316,6 +361,144 @@ llmgw_translate_event(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     }
 
     return rc;
+}
+
+
+/*
+ * Bedrock's binary event stream: each message checked and handed to the
+ * decoder as an event named by its :event-type, or, for an exception, by
+ * its :exception-type.  A corrupt stream ends the client's with an error.
+ */
+
+static ngx_int_t
+llmgw_translate_evs_init(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    ctx->evs = ngx_pcalloc(r->pool, sizeof(llmgw_evs_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (ctx->evs == NULL || cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    llmgw_evs_init(ctx->evs, llmgw_crc32, llmgw_translate_evs_message, r);
+
+    cln->handler = llmgw_evs_cleanup;
+    cln->data = ctx->evs;
+
+    return NGX_OK;
+}
+
+
+static void
+llmgw_evs_cleanup(void *data)
+{
+    llmgw_evs_free(data);
+}
+
+
+static uint32_t
+llmgw_crc32(uint32_t crc, const unsigned char *p, size_t len)
+{
+    crc ^= 0xffffffff;
+    ngx_crc32_update(&crc, (u_char *) p, len);
+
+    return crc ^ 0xffffffff;
+}
+
+
+ngx_int_t
+llmgw_translate_evs(ngx_http_request_t *r, llmgw_ctx_t *ctx, const u_char *p,
+    size_t len)
+{
+    if (llmgw_evs_feed(ctx->evs, p, len) == 0) {
+        return NGX_OK;
+    }
+
+    if (ctx->xs->out.failed || ctx->evs_emit_failed) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->xs->ended) {
+        /* the decoder failed the stream */
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "llmgw: provider \"%V\": event stream: %s",
+                  &ctx->provider->name, ctx->evs->error);
+
+    (void) llmgw_xstream_fail(ctx->xs, "api_error",
+                              "The provider's event stream is corrupt");
+
+    return llmgw_translate_out(r, ctx);
+}
+
+
+static int
+llmgw_translate_evs_message(void *data, const llmgw_evs_message_t *m)
+{
+    ngx_http_request_t *r = data;
+
+    u_char           *msg;
+    llmgw_ctx_t      *ctx;
+    llmgw_xstream_t  *xs;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+    xs = ctx->xs;
+
+    if (llmgw_evs_is(m->message_type, m->message_type_len, "exception")) {
+        (void) llmgw_xstream_event(xs, (const char *) m->exception_type,
+                                   m->exception_type_len,
+                                   (const char *) m->payload,
+                                   m->payload_len);
+
+    } else if (llmgw_evs_is(m->message_type, m->message_type_len, "error")) {
+        msg = ngx_pnalloc(r->pool, m->error_message_len + 1);
+        if (msg == NULL) {
+            ctx->evs_emit_failed = 1;
+            return -1;
+        }
+
+        ngx_cpystrn(msg, (u_char *) m->error_message,
+                    m->error_message_len + 1);
+
+        (void) llmgw_xstream_fail(xs, "api_error", (char *) msg);
+
+    } else {
+        (void) llmgw_xstream_event(xs, (const char *) m->event_type,
+                                   m->event_type_len,
+                                   (const char *) m->payload,
+                                   m->payload_len);
+    }
+
+    if (llmgw_translate_out(r, ctx) != NGX_OK) {
+        ctx->evs_emit_failed = 1;
+        return -1;
+    }
+
+    return xs->ended ? -1 : 0;
+}
+
+
+static ngx_uint_t
+llmgw_evs_is(const u_char *p, size_t len, const char *s)
+{
+    return len == ngx_strlen(s) && ngx_strncmp(p, s, len) == 0;
+}
+
+
+ngx_uint_t
+llmgw_content_type_is(ngx_str_t *ct, const char *type)
+{
+    size_t  len;
+
+    len = ngx_strlen(type);
+
+    return ct->len >= len
+           && ngx_strncasecmp(ct->data, (u_char *) type, len) == 0
+           && (ct->len == len || ct->data[len] == ';' || ct->data[len] == ' ');
 }
 
 
@@ -547,7 +730,7 @@ llmgw_translate_response(ngx_http_request_t *r, llmgw_ctx_t *ctx, u_char *p,
         return llmgw_translate_error(r, ctx, &err);
     }
 
-    b = llmgw_json_to_buf(r, out);
+    b = llmgw_json_to_buf(r, out, 1);
     json_decref(out);
 
     return b;
@@ -578,15 +761,22 @@ llmgw_translate_success(ngx_http_request_t *r, llmgw_ctx_t *ctx,
         canon = pf->embed_in ? pf->embed_in(resp, (char *) model, err)
                              : json_incref(resp);
 
+        if (canon
+            && (llmgw_embed_usage_header(r, canon) != NGX_OK
+                || (ctx->embed_base64
+                    && llmgw_embed_base64(r, canon) != NGX_OK)))
+        {
+            json_decref(canon);
+            return NULL;
+        }
+
     } else {
         canon = pf->response_in ? pf->response_in(resp, err)
                                 : json_incref(resp);
 
-        if (canon && json_integer_value(json_object_get(canon, "created"))
-                     == 0)
-        {
-            json_object_set_new(canon, "created",
-                                json_integer(ngx_time()));
+        if (canon && llmgw_completion_head(r, ctx, &canon) != NGX_OK) {
+            json_decref(canon);
+            return NULL;
         }
     }
 
@@ -655,7 +845,7 @@ llmgw_translate_error(ngx_http_request_t *r, llmgw_ctx_t *ctx,
 
 
 static ngx_buf_t *
-llmgw_json_to_buf(ngx_http_request_t *r, json_t *v)
+llmgw_json_to_buf(ngx_http_request_t *r, json_t *v, ngx_uint_t newline)
 {
     ngx_buf_t    *b;
     llmgw_out_t   o;
@@ -663,7 +853,10 @@ llmgw_json_to_buf(ngx_http_request_t *r, json_t *v)
     ngx_memzero(&o, sizeof(llmgw_out_t));
 
     llmgw_out_json(&o, v);
-    llmgw_out_raw(&o, "\n", 1);
+
+    if (newline) {
+        llmgw_out_raw(&o, "\n", 1);
+    }
 
     b = llmgw_out_to_buf(r, &o);
     llmgw_out_free(&o);
@@ -689,4 +882,183 @@ llmgw_out_to_buf(ngx_http_request_t *r, llmgw_out_t *o)
     b->last = ngx_cpymem(b->pos, o->data, o->len);
 
     return b;
+}
+
+
+/* id, object, created and model first, as OpenAI orders them, filled in
+ * where the provider gave none (Bedrock gives no id and no model) */
+
+static ngx_int_t
+llmgw_completion_head(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    json_t **canon)
+{
+    json_t  *c, *head;
+
+    c = *canon;
+
+    head = json_pack("{s:o?,s:s,s:I,s:o?}",
+                     "id", json_incref(json_object_get(c, "id")),
+                     "object", "chat.completion",
+                     "created", (json_int_t) ngx_time(),
+                     "model", json_incref(json_object_get(c, "model")));
+
+    if (head == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (json_object_get(c, "id") == NULL) {
+        json_object_set_new(head, "id", json_string(llmgw_response_id(r)));
+    }
+
+    if (json_string_length(json_object_get(c, "model")) == 0) {
+        json_object_set_new(head, "model",
+                            json_stringn((char *) ctx->upstream_model.data,
+                                         ctx->upstream_model.len));
+        json_object_del(c, "model");
+    }
+
+    if (json_integer_value(json_object_get(c, "created")) == 0) {
+        json_object_del(c, "created");
+    }
+
+    if (json_object_update(head, c) != 0) {
+        json_decref(head);
+        return NGX_ERROR;
+    }
+
+    json_decref(c);
+    *canon = head;
+
+    return NGX_OK;
+}
+
+
+/* an id for a response whose provider gave none: unique per worker */
+
+static const char *
+llmgw_response_id(ngx_http_request_t *r)
+{
+    static u_char  id[64];
+
+    ngx_snprintf(id, sizeof(id) - 1, "chatcmpl-llmgw%xA%xi%Z",
+                 r->connection->number, (ngx_uint_t) ngx_current_msec);
+
+    return (char *) id;
+}
+
+
+static ngx_uint_t
+llmgw_json_str_is(json_t *v, const char *s)
+{
+    return json_is_string(v) && ngx_strcmp(json_string_value(v), s) == 0;
+}
+
+
+/* Bedrock's InvokeModel counts a Cohere model's input in a header only */
+
+static ngx_int_t
+llmgw_embed_usage_header(ngx_http_request_t *r, json_t *list)
+{
+    ngx_int_t         n;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    static u_char  name[] = "x-amzn-bedrock-input-token-count";
+
+    if (json_object_get(list, "usage") || r->upstream == NULL) {
+        return NGX_OK;
+    }
+
+    part = &r->upstream->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NGX_OK;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len != sizeof(name) - 1
+            || ngx_strncasecmp(h[i].key.data, name, sizeof(name) - 1) != 0)
+        {
+            continue;
+        }
+
+        n = ngx_atoi(h[i].value.data, h[i].value.len);
+        if (n == NGX_ERROR) {
+            return NGX_OK;
+        }
+
+        return json_object_set_new(list, "usage",
+                                   json_pack("{sIsI}", "prompt_tokens",
+                                             (json_int_t) n, "total_tokens",
+                                             (json_int_t) n))
+               == 0 ? NGX_OK : NGX_ERROR;
+    }
+}
+
+
+/* the client asked for base64: each vector as float32 little-endian
+ * bytes, as OpenAI sends it */
+
+static ngx_int_t
+llmgw_embed_base64(ngx_http_request_t *r, json_t *list)
+{
+    float       f;
+    size_t      i, j;
+    json_t     *item, *vec, *v;
+    ngx_str_t   raw, enc;
+
+    json_array_foreach(json_object_get(list, "data"), i, item) {
+        vec = json_object_get(item, "embedding");
+
+        if (!json_is_array(vec)) {
+            continue;
+        }
+
+        raw.len = json_array_size(vec) * 4;
+        raw.data = ngx_pnalloc(r->pool, raw.len);
+        enc.data = ngx_pnalloc(r->pool, ngx_base64_encoded_length(raw.len)
+                                        + 1);
+        if (raw.data == NULL || enc.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        json_array_foreach(vec, j, v) {
+            f = (float) json_number_value(v);
+            llmgw_float_le(raw.data + 4 * j, f);
+        }
+
+        ngx_encode_base64(&enc, &raw);
+
+        if (json_object_set_new(item, "embedding",
+                                json_stringn((char *) enc.data, enc.len))
+            != 0)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+llmgw_float_le(u_char *p, float f)
+{
+    uint32_t  u;
+
+    ngx_memcpy(&u, &f, 4);
+
+    p[0] = (u_char) u;
+    p[1] = (u_char) (u >> 8);
+    p[2] = (u_char) (u >> 16);
+    p[3] = (u_char) (u >> 24);
 }

@@ -236,3 +236,39 @@ qr/price of "gpt-4o": "input" must be a number of dollars per million tokens/
 --- must_die
 --- error_log
 "unpriced_models" is "reject" or "allow"
+
+
+
+=== TEST 19: Bedrock needs a region
+--- http_config eval: $::http
+--- config
+--- user_files
+>>> llmgw.json
+{"providers": {"aws": {"kind": "bedrock", "upstream": "mock"}}}
+--- must_die
+--- error_log
+provider "aws": kind "bedrock" needs "region"
+
+
+
+=== TEST 20: AWS credentials are for Bedrock only
+--- http_config eval: $::http
+--- config
+--- user_files
+>>> llmgw.json
+{"providers": {"mock": {"kind": "openai", "upstream": "mock", "keys": [{"id": "k", "access_key_id": "env.HOME", "secret_access_key": "env.HOME"}]}}}
+--- must_die
+--- error_log
+key "k": "access_key_id" is for kind "bedrock"
+
+
+
+=== TEST 21: an access key without its secret
+--- http_config eval: $::http
+--- config
+--- user_files
+>>> llmgw.json
+{"providers": {"aws": {"kind": "bedrock", "upstream": "mock", "region": "us-east-1", "keys": [{"id": "k", "access_key_id": "env.HOME"}]}}}
+--- must_die
+--- error_log
+key "k": "secret_access_key" must be "env.NAME" or "file:PATH"

@@ -13,7 +13,7 @@ rm -rf "$prefix"
 mkdir -p "$prefix/conf" "$prefix/logs" "$prefix/tmp"
 
 for f in demo.json llmgw_proxy.conf mock.conf mock-provider.key \
-         prices.json demo.nginx.conf
+         mock-aws-access-key-id prices.json demo.nginx.conf
 do
     sed -e "s|@PORT@|$port|g" -e "s|@MOCK_PORT@|$mock_port|g" \
         -e "s|@PREFIX@|$prefix|g" -e "s|@CONF@|$prefix/conf|g" \
@@ -21,6 +21,7 @@ do
         "$top/conf.d/$f" > "$prefix/conf/$f"
 done
 
+cp "$top/conf.d/mock-bedrock-stream.bin" "$prefix/conf/"
 mv "$prefix/conf/demo.nginx.conf" "$prefix/conf/nginx.conf"
 
 cat << END

@@ -11,6 +11,8 @@ static const llmgw_provider_kind_t  *llmgw_families[] = {
     llmgw_openai_kinds,
     llmgw_anthropic_kinds,
     llmgw_google_kinds,
+    llmgw_bedrock_kinds,
+    llmgw_cohere_kinds,
     NULL
 };
 

@@ -92,6 +92,36 @@ await check("streamed chat answered by an Anthropic-shaped provider", async () =
     assert.equal(usage?.total_tokens, 24);
 });
 
+await check("streamed chat answered by a Bedrock-shaped provider (SigV4, event stream)", async () => {
+    const stream = await client.chat.completions.create({
+        model: "mock-bedrock/amazon.nova-micro-v1:0",
+        messages: [{ role: "user", content: "Say hello" }],
+        stream: true,
+        stream_options: { include_usage: true },
+    });
+    let text = "", finish = null, usage = null, model = null;
+    for await (const chunk of stream) {
+        if (chunk.usage) usage = chunk.usage;
+        model ??= chunk.model;
+        text += chunk.choices[0]?.delta?.content ?? "";
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    assert.equal(text, "Hello from the llmgw Bedrock mock!");
+    assert.equal(model, "amazon.nova-micro-v1:0");
+    assert.equal(finish, "stop");
+    assert.equal(usage?.prompt_tokens, 11);
+    assert.equal(usage?.total_tokens, 19);
+});
+
+await check("chat answered by a Bedrock-shaped provider", async () => {
+    const r = await client.chat.completions.create({
+        model: "mock-bedrock/anthropic.claude-3-5-haiku-20241022-v1:0",
+        messages: [{ role: "user", content: "Say hello" }],
+    });
+    assert.equal(r.choices[0].message.content, "Hello from the llmgw Bedrock mock!");
+    assert.equal(r.usage.completion_tokens, 8);
+});
+
 await check("embedding", async () => {
     const r = await client.embeddings.create({
         model: "text-embedding-3-small",
