@@ -33,6 +33,8 @@ static char *ngx_http_llmgw_store(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_llmgw_snapshot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_llmgw_fallback(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_http_llmgw_init_process(ngx_cycle_t *cycle);
 static void ngx_http_llmgw_exit_process(ngx_cycle_t *cycle);
 
@@ -41,6 +43,11 @@ static ngx_conf_enum_t  ngx_http_llmgw_store_fail[] = {
     { ngx_string("closed"), 0 },
     { ngx_string("open"), 1 },
     { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_num_bounds_t  ngx_http_llmgw_attempts_bounds = {
+    ngx_conf_check_num_bounds, 1, LLMGW_MAX_ATTEMPTS
 };
 
 
@@ -56,6 +63,20 @@ static ngx_command_t  ngx_http_llmgw_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(llmgw_loc_conf_t, enable),
       NULL },
+
+    { ngx_string("llmgw_fallback"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_llmgw_fallback,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("llmgw_fallback_attempts"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(llmgw_loc_conf_t, attempts),
+      &ngx_http_llmgw_attempts_bounds },
 
     { ngx_string("llmgw_config"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -272,6 +293,8 @@ ngx_http_llmgw_create_loc_conf(ngx_conf_t *cf)
     }
 
     llcf->enable = NGX_CONF_UNSET;
+    llcf->fallback = NGX_CONF_UNSET;
+    llcf->attempts = NGX_CONF_UNSET_UINT;
     llcf->max_body = NGX_CONF_UNSET_SIZE;
 
     return llcf;
@@ -287,6 +310,8 @@ ngx_http_llmgw_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_core_loc_conf_t  *clcf;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_value(conf->fallback, prev->fallback, 0);
+    ngx_conf_merge_uint_value(conf->attempts, prev->attempts, 3);
     ngx_conf_merge_size_value(conf->max_body, prev->max_body,
                               LLMGW_DEFAULT_MAX_BODY);
 
@@ -481,4 +506,23 @@ ngx_http_llmgw_exit_process(ngx_cycle_t *cycle)
     }
 
     llmgw_snapshot_exit_process(cycle, lmcf);
+}
+
+
+/* the named location an error_page sends a failed attempt to: the same
+ * gateway, trying the next target */
+
+static char *
+ngx_http_llmgw_fallback(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    llmgw_loc_conf_t  *llcf = conf;
+
+    if (llcf->fallback != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    llcf->fallback = 1;
+    llcf->enable = 1;
+
+    return NGX_CONF_OK;
 }

@@ -190,6 +190,7 @@ typedef struct {
     ngx_array_t                  routes;     /* llmgw_route_t */
     llmgw_entity_t               entity;     /* parent: team or customer */
     ngx_str_t                    tag;        /* store hash tag: the top entity */
+    ngx_array_t                  fallbacks;  /* ngx_str_t: model names */
 } llmgw_vkey_t;
 
 
@@ -247,8 +248,21 @@ typedef struct {
 
 typedef struct {
     ngx_flag_t                   enable;
+    ngx_flag_t                   fallback;   /* the failover location */
+    ngx_uint_t                   attempts;   /* at most, the first included */
     size_t                       max_body;
 } llmgw_loc_conf_t;
+
+
+#define LLMGW_MAX_ATTEMPTS  8
+
+/* one try of a request on a provider */
+typedef struct {
+    llmgw_provider_t            *provider;
+    ngx_str_t                    model;
+    ngx_uint_t                   status;
+    ngx_msec_t                   ms;
+} llmgw_attempt_t;
 
 
 /* the governed fields of a request, read by the top-level scan */
@@ -261,6 +275,7 @@ typedef struct {
     llmgw_json_span_t            max_tokens;
     llmgw_json_span_t            max_completion_tokens;
     llmgw_json_span_t            user;
+    llmgw_json_span_t            fallbacks;
     llmgw_json_scan_t            scan;
 } llmgw_request_fields_t;
 
@@ -328,6 +343,14 @@ struct llmgw_ctx_s {
     size_t                       xevent_size;
     llmgw_evs_t                 *evs;       /* Bedrock's stream framing */
 
+    ngx_array_t                 *fallbacks;  /* ngx_str_t: the request's */
+    ngx_list_t                  *client_headers; /* without credentials */
+    llmgw_attempt_t              attempts[LLMGW_MAX_ATTEMPTS];
+    ngx_uint_t                   nattempts;  /* failed ones */
+    ngx_uint_t                   next_target; /* in the fallback chain */
+    ngx_msec_t                   attempt_start;
+    ngx_uint_t                   granted_in; /* r->uri_changes then */
+
     unsigned                     reading_body:1;
     unsigned                     granted:1;
     unsigned                     stream:1;
@@ -335,6 +358,7 @@ struct llmgw_ctx_s {
     unsigned                     error_sent:1;
     unsigned                     sse_failed:1;
     unsigned                     routed:1;
+    unsigned                     reserve:1;  /* routed, not yet reserved */
     unsigned                     waiting:1;
     unsigned                     reserved:1;
     unsigned                     settled:1;
@@ -355,6 +379,8 @@ char *llmgw_config_load(ngx_conf_t *cf, llmgw_main_conf_t *lmcf);
 
 /* llmgw_access.c */
 ngx_int_t llmgw_access_handler(ngx_http_request_t *r);
+llmgw_ctx_t *llmgw_ctx_create(ngx_http_request_t *r);
+llmgw_ctx_t *llmgw_ctx_get(ngx_http_request_t *r);
 
 /* llmgw_auth.c */
 ngx_int_t llmgw_auth(ngx_http_request_t *r, llmgw_ctx_t *ctx);
@@ -369,6 +395,9 @@ ngx_int_t llmgw_request_set_header(ngx_http_request_t *r, ngx_str_t *name,
 
 /* llmgw_route.c */
 ngx_int_t llmgw_route(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+llmgw_route_t *llmgw_route_target(llmgw_ctx_t *ctx, ngx_str_t *name,
+    ngx_str_t *model);
+ngx_uint_t llmgw_route_serves(llmgw_route_t *rt, ngx_str_t *model);
 ngx_int_t llmgw_model_match(ngx_str_t *pattern, ngx_str_t *model);
 ngx_int_t llmgw_models_match(ngx_array_t *patterns, ngx_str_t *model);
 llmgw_provider_t *llmgw_provider_find(llmgw_main_conf_t *lmcf, u_char *name,
@@ -423,6 +452,7 @@ llmgw_store_waiter_t *llmgw_store_waiter(ngx_http_request_t *r,
     llmgw_ctx_t *ctx, llmgw_store_done_pt done);
 ngx_int_t llmgw_govern_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 ngx_int_t llmgw_log_handler(ngx_http_request_t *r);
+void llmgw_govern_release(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 
 /* llmgw_store_shm.c */
 void llmgw_store_shm_init(llmgw_shm_t *sh);
@@ -468,6 +498,11 @@ void llmgw_usage_from_event(llmgw_ctx_t *ctx, const u_char *data,
 void llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len);
 void llmgw_usage_from_anthropic_event(llmgw_ctx_t *ctx, const u_char *data,
     size_t len);
+
+/* llmgw_fallback.c */
+ngx_int_t llmgw_fallback(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+ngx_int_t llmgw_attempts_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 /* llmgw_gauth.c: OAuth2 access tokens of Google service accounts */
 char *llmgw_gauth_conf(ngx_conf_t *cf, llmgw_provider_t *p, ngx_str_t *file);

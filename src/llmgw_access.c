@@ -19,6 +19,7 @@ static void llmgw_body_handler(ngx_http_request_t *r);
 static ngx_int_t llmgw_count_tokens(ngx_http_request_t *r,
     llmgw_ctx_t *ctx);
 static llmgw_endpoint_e llmgw_endpoint(ngx_http_request_t *r);
+static void llmgw_ctx_cleanup(void *data);
 
 
 ngx_int_t
@@ -33,14 +34,26 @@ llmgw_access_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+    ctx = llmgw_ctx_get(r);
 
     if (ctx == NULL) {
+        if (llcf->fallback) {
+            /* only an error_page of a governed location comes here */
+            return NGX_HTTP_NOT_FOUND;
+        }
+
         return llmgw_access_start(r);
     }
 
     if (ctx->granted) {
-        return NGX_DECLINED;
+        if (!llcf->fallback || ctx->granted_in == r->uri_changes) {
+            return NGX_DECLINED;
+        }
+
+        /* the attempt failed and an error_page brought it here */
+        if (llmgw_fallback(r, ctx) != NGX_OK) {
+            return llmgw_access_fail(r, ctx);
+        }
     }
 
     if (ctx->reading_body || ctx->waiting || ctx->error_sent) {
@@ -61,12 +74,10 @@ llmgw_access_start(ngx_http_request_t *r)
     ngx_int_t     rc;
     llmgw_ctx_t  *ctx;
 
-    ctx = ngx_pcalloc(r->pool, sizeof(llmgw_ctx_t));
+    ctx = llmgw_ctx_create(r);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_http_set_ctx(r, ctx, ngx_http_llmgw_module);
 
     ctx->endpoint = llmgw_endpoint(r);
     ctx->client_format = (ctx->endpoint == LLMGW_EP_MESSAGES
@@ -132,7 +143,7 @@ llmgw_body_handler(ngx_http_request_t *r)
 {
     llmgw_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+    ctx = llmgw_ctx_get(r);
 
     ctx->reading_body = 0;
 
@@ -163,12 +174,21 @@ llmgw_access_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
             rc = llmgw_route(r, ctx);
         }
 
-        if (rc == NGX_OK) {
-            rc = llmgw_govern_reserve(r, ctx);
+        if (rc != NGX_OK) {
+            return llmgw_access_error(r, ctx);
+        }
 
-            if (rc == NGX_AGAIN) {
-                return NGX_DONE;
-            }
+        ctx->reserve = 1;
+    }
+
+    if (ctx->reserve) {
+        /* a fallback's target is reserved here too */
+        ctx->reserve = 0;
+
+        rc = llmgw_govern_reserve(r, ctx);
+
+        if (rc == NGX_AGAIN) {
+            return NGX_DONE;
         }
 
         if (rc != NGX_OK) {
@@ -188,6 +208,8 @@ llmgw_access_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     }
 
     ctx->granted = 1;
+    ctx->granted_in = r->uri_changes;
+    ctx->attempt_start = ngx_current_msec;
 
     return NGX_DECLINED;
 }
@@ -279,4 +301,63 @@ llmgw_endpoint(ngx_http_request_t *r)
 #undef llmgw_ends_with
 
     return LLMGW_EP_UNKNOWN;
+}
+
+
+/*
+ * The context, kept in a pool cleanup as well: an error_page redirect to
+ * the fallback location clears the modules' contexts, and the fallback must
+ * know what was asked, reserved and tried (lua-nginx-module does the same).
+ */
+
+llmgw_ctx_t *
+llmgw_ctx_create(ngx_http_request_t *r)
+{
+    llmgw_ctx_t         *ctx;
+    ngx_pool_cleanup_t  *cln;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(llmgw_ctx_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (ctx == NULL || cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = llmgw_ctx_cleanup;
+    cln->data = ctx;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_llmgw_module);
+
+    return ctx;
+}
+
+
+llmgw_ctx_t *
+llmgw_ctx_get(ngx_http_request_t *r)
+{
+    llmgw_ctx_t         *ctx;
+    ngx_pool_cleanup_t  *cln;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+
+    if (ctx || !r->internal) {
+        return ctx;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == llmgw_ctx_cleanup) {
+            ctx = cln->data;
+            ngx_http_set_ctx(r, ctx, ngx_http_llmgw_module);
+            return ctx;
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+llmgw_ctx_cleanup(void *data)
+{
+    /* a marker: the context lives in the pool */
 }

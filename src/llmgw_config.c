@@ -828,14 +828,18 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
 
     static const char *known[] = { "id", "name", "key_sha256", "enabled",
                                    "expires_at", "providers", "team",
-                                   "customer", "rate_limit", "budgets", NULL };
+                                   "customer", "rate_limit", "budgets",
+                                   "fallbacks", NULL };
 
     if (!json_is_object(obj)) {
         return llmgw_conf_error(cx, "must be an object");
     }
 
     vk = ngx_pcalloc(cx->cf->pool, sizeof(llmgw_vkey_t));
-    if (vk == NULL) {
+    if (vk == NULL
+        || ngx_array_init(&vk->fallbacks, cx->cf->pool, 2, sizeof(ngx_str_t))
+           != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -894,6 +898,14 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
     rv = llmgw_conf_routes(cx, vk, json_object_get(obj, "providers"));
     if (rv != NGX_CONF_OK) {
         return rv;
+    }
+
+    v = json_object_get(obj, "fallbacks");
+    if (v) {
+        rv = llmgw_conf_models(cx, &vk->fallbacks, v, "fallbacks");
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
     }
 
     if (llmgw_limits_keys(cx->cf->pool, vk) != NGX_OK) {

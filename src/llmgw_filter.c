@@ -61,7 +61,7 @@ llmgw_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+    ctx = llmgw_ctx_get(r);
 
     if (ctx == NULL) {
         llcf = ngx_http_get_module_loc_conf(r, ngx_http_llmgw_module);
@@ -72,12 +72,10 @@ llmgw_header_filter(ngx_http_request_t *r)
 
         /* refused by nginx before our access handler ran: 413, 400 */
 
-        ctx = ngx_pcalloc(r->pool, sizeof(llmgw_ctx_t));
+        ctx = llmgw_ctx_create(r);
         if (ctx == NULL) {
             return NGX_ERROR;
         }
-
-        ngx_http_set_ctx(r, ctx, ngx_http_llmgw_module);
     }
 
     if (llmgw_govern_headers(r, ctx) != NGX_OK) {
@@ -196,7 +194,7 @@ llmgw_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
     llmgw_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+    ctx = llmgw_ctx_get(r);
 
     if (ctx == NULL || r != r->main) {
         return ngx_http_next_body_filter(r, in);
@@ -389,7 +387,7 @@ llmgw_sse_event(void *data, const unsigned char *raw, size_t len)
     llmgw_ctx_t         *ctx;
     llmgw_sse_fields_t   f;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+    ctx = llmgw_ctx_get(r);
 
     if (ctx->resp_mode == LLMGW_RESP_XSSE) {
         return llmgw_translate_event(r, ctx, raw, len) == NGX_OK ? 0 : 1;

@@ -82,7 +82,7 @@ llmgw_govern_done(void *data, llmgw_store_rc_e rc, ngx_uint_t refused)
     ngx_connection_t  *c;
 
     c = r->connection;
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+    ctx = llmgw_ctx_get(r);
 
     ctx->waiting = 0;
     ctx->waiter = NULL;
@@ -506,7 +506,7 @@ llmgw_log_handler(ngx_http_request_t *r)
     llmgw_ctx_t          *ctx;
     llmgw_charge_info_t  *info;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+    ctx = llmgw_ctx_get(r);
 
     if (ctx == NULL || ctx->route == NULL || ctx->settled) {
         return NGX_OK;
@@ -588,4 +588,27 @@ llmgw_log_handler(ngx_http_request_t *r)
                                  ctx->ncharges);
 
     return NGX_OK;
+}
+
+
+/* a failed attempt gives its reservation back before the next one makes
+ * its own: the request is counted and charged once, where it is served */
+
+void
+llmgw_govern_release(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    int64_t     delta[LLMGW_MAX_CHARGES];
+    ngx_uint_t  i;
+
+    if (!ctx->reserved || ctx->ncharges == 0) {
+        return;
+    }
+
+    for (i = 0; i < ctx->ncharges; i++) {
+        delta[i] = -ctx->charges[i].amount;
+    }
+
+    ctx->lmcf->store_ops->settle(ctx->lmcf->store, ctx->charges, delta,
+                                 ctx->ncharges);
+    ctx->reserved = 0;
 }

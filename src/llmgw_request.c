@@ -8,7 +8,7 @@
 #include "llmgw.h"
 
 
-#define LLMGW_MAX_SPLICES  4
+#define LLMGW_MAX_SPLICES  6
 
 
 typedef struct {
@@ -30,6 +30,12 @@ static ngx_int_t llmgw_request_scan(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static ngx_int_t llmgw_request_validate(ngx_http_request_t *r,
     llmgw_ctx_t *ctx);
 static ngx_int_t llmgw_request_model(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_request_fallbacks(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx);
+static void llmgw_splice_drop(llmgw_ctx_t *ctx, llmgw_splices_t *sp,
+    llmgw_json_span_t *v);
+static ngx_int_t llmgw_headers_copy(ngx_http_request_t *r, ngx_list_t *from,
+    ngx_list_t *to);
 static ngx_int_t llmgw_check_type(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_json_span_t *v, const char *name, unsigned types);
 static ngx_int_t llmgw_check_count(ngx_http_request_t *r, llmgw_ctx_t *ctx,
@@ -64,7 +70,77 @@ llmgw_request_read(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         return NGX_ERROR;
     }
 
-    return llmgw_request_model(r, ctx);
+    if (llmgw_request_model(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return llmgw_request_fallbacks(r, ctx);
+}
+
+
+/* "fallbacks": the model names to try, in order, when the model fails;
+ * the gateway's own field, never sent to a provider */
+
+static ngx_int_t
+llmgw_request_fallbacks(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    size_t              i, len;
+    json_t             *arr, *m;
+    ngx_str_t          *s;
+    llmgw_json_span_t  *v;
+
+    v = &ctx->fields.fallbacks;
+
+    if (v->type == LLMGW_JSON_NONE || v->type == LLMGW_JSON_NULL) {
+        return NGX_OK;
+    }
+
+    arr = (v->type == LLMGW_JSON_ARRAY)
+          ? json_loadb((char *) v->start, v->len, 0, NULL) : NULL;
+
+    if (arr == NULL || json_array_size(arr) > LLMGW_MAX_ATTEMPTS) {
+        json_decref(arr);
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "invalid_field",
+                          "\"fallbacks\" must be an array of at most %d "
+                          "model names", LLMGW_MAX_ATTEMPTS);
+    }
+
+    ctx->fallbacks = ngx_array_create(r->pool, json_array_size(arr) + 1,
+                                      sizeof(ngx_str_t));
+    if (ctx->fallbacks == NULL) {
+        json_decref(arr);
+        return NGX_ERROR;
+    }
+
+    json_array_foreach(arr, i, m) {
+        len = json_is_string(m) ? json_string_length(m) : 0;
+        s = ngx_array_push(ctx->fallbacks);
+
+        if (len == 0 || len > LLMGW_MAX_MODEL_LEN || s == NULL) {
+            json_decref(arr);
+            return s ? llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                                  "invalid_request_error", "invalid_field",
+                                  "\"fallbacks\"[%uz] must be a model name "
+                                  "of 1 to %d bytes", i,
+                                  LLMGW_MAX_MODEL_LEN)
+                     : NGX_ERROR;
+        }
+
+        /* NUL-terminated for pattern matching */
+        s->data = ngx_pnalloc(r->pool, len + 1);
+        if (s->data == NULL) {
+            json_decref(arr);
+            return NGX_ERROR;
+        }
+
+        s->len = len;
+        ngx_cpystrn(s->data, (u_char *) json_string_value(m), len + 1);
+    }
+
+    json_decref(arr);
+
+    return NGX_OK;
 }
 
 
@@ -193,6 +269,7 @@ llmgw_request_scan(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         { "max_tokens", 10, &f->max_tokens },
         { "max_completion_tokens", 21, &f->max_completion_tokens },
         { "user", 4, &f->user },
+        { "fallbacks", 9, &f->fallbacks },
     };
 
     rc = llmgw_json_scan_object(ctx->body.data, ctx->body.len,
@@ -469,6 +546,8 @@ llmgw_request_rewrite(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     } else {
         sp.n = 0;
 
+        llmgw_splice_drop(ctx, &sp, &ctx->fields.fallbacks);
+
         if (llmgw_splice_model(r, ctx, &sp) != NGX_OK
             || llmgw_splice_usage(r, ctx, &sp) != NGX_OK
             || llmgw_splice_max_tokens(r, ctx, &sp) != NGX_OK
@@ -485,6 +564,48 @@ llmgw_request_rewrite(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     }
 
     return NGX_OK;
+}
+
+
+/* a member removed: its name, value and one comma beside it */
+
+static void
+llmgw_splice_drop(llmgw_ctx_t *ctx, llmgw_splices_t *sp,
+    llmgw_json_span_t *v)
+{
+    size_t   start, end;
+    u_char  *b;
+
+    if (v->type == LLMGW_JSON_NONE) {
+        return;
+    }
+
+    b = ctx->body.data;
+    start = v->name_off;
+    end = v->start + v->len - b;
+
+    while (end < ctx->body.len
+           && (b[end] == ' ' || b[end] == '\t' || b[end] == '\r'
+               || b[end] == '\n'))
+    {
+        end++;
+    }
+
+    if (end < ctx->body.len && b[end] == ',') {
+        end++;
+
+    } else {
+        /* the last member: the comma before it goes */
+        while (start > 0 && b[start - 1] != ',' && b[start - 1] != '{') {
+            start--;
+        }
+
+        if (start > 0 && b[start - 1] == ',') {
+            start--;
+        }
+    }
+
+    llmgw_splice_add(sp, start, end - start, "", 0);
 }
 
 
@@ -755,6 +876,12 @@ llmgw_request_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 
     ngx_str_t  *d;
 
+    if (ctx->client_headers) {
+        /* a fallback: the client's headers again, not the last provider's */
+        return llmgw_headers_copy(r, ctx->client_headers,
+                                  &r->headers_in.headers);
+    }
+
     if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
         != NGX_OK)
     {
@@ -804,13 +931,54 @@ llmgw_request_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         *nh = h[i];
     }
 
-    r->headers_in.headers = headers;
+    r->headers_in.authorization = NULL;
 
-    if (headers.last == &headers.part) {
-        r->headers_in.headers.last = &r->headers_in.headers.part;
+    ctx->client_headers = ngx_palloc(r->pool, sizeof(ngx_list_t));
+    if (ctx->client_headers == NULL
+        || llmgw_headers_copy(r, &headers, ctx->client_headers) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    r->headers_in.authorization = NULL;
+    return llmgw_headers_copy(r, &headers, &r->headers_in.headers);
+}
+
+
+/* a list of its own: the provider's headers are pushed onto it */
+
+static ngx_int_t
+llmgw_headers_copy(ngx_http_request_t *r, ngx_list_t *from, ngx_list_t *to)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *nh;
+
+    if (ngx_list_init(to, r->pool, 20, sizeof(ngx_table_elt_t)) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    part = &from->part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        nh = ngx_list_push(to);
+        if (nh == NULL) {
+            return NGX_ERROR;
+        }
+
+        *nh = h[i];
+    }
 
     return NGX_OK;
 }

@@ -151,6 +151,61 @@ llmgw_route_plain(ngx_http_request_t *r, llmgw_ctx_t *ctx, ngx_str_t *model)
 }
 
 
+/* a route of the key for a model name (alias, "provider/model" or plain),
+ * or NULL; no error is decided: for the fallback chain */
+
+llmgw_route_t *
+llmgw_route_target(llmgw_ctx_t *ctx, ngx_str_t *name, ngx_str_t *model)
+{
+    u_char            *slash;
+    ngx_uint_t         i;
+    llmgw_route_t     *rt;
+    llmgw_provider_t  *p;
+
+    *model = *name;
+    llmgw_route_alias(ctx->lmcf, model);
+
+    p = NULL;
+    slash = ngx_strlchr(model->data, model->data + model->len, '/');
+
+    if (slash) {
+        p = llmgw_provider_find(ctx->lmcf, model->data, slash - model->data);
+
+        if (p) {
+            model->len -= slash + 1 - model->data;
+            model->data = slash + 1;
+        }
+    }
+
+    if (model->len == 0) {
+        return NULL;
+    }
+
+    rt = ctx->vkey->routes.elts;
+
+    for (i = 0; i < ctx->vkey->routes.nelts; i++) {
+        if ((p == NULL || rt[i].provider == p)
+            && (p || rt[i].wrr.weight)
+            && llmgw_route_serves(&rt[i], model))
+        {
+            return &rt[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+ngx_uint_t
+llmgw_route_serves(llmgw_route_t *rt, ngx_str_t *model)
+{
+    return (rt->provider->models.nelts == 0
+            || llmgw_models_match(&rt->provider->models, model))
+           && (rt->models.nelts == 0
+               || llmgw_models_match(&rt->models, model));
+}
+
+
 /* 403 when the gateway knows the model but this key may not use it,
  * 404 when no provider serves it. */
 

@@ -72,6 +72,9 @@ llmgw_translate_request(ngx_http_request_t *r, llmgw_ctx_t *ctx)
                           jerr.text);
     }
 
+    /* the gateway's own field */
+    (void) json_object_del(req, "fallbacks");
+
     out = llmgw_translate_tree(r, ctx, req, &err);
     json_decref(req);
 
@@ -445,7 +448,7 @@ llmgw_translate_evs_message(void *data, const llmgw_evs_message_t *m)
     llmgw_ctx_t      *ctx;
     llmgw_xstream_t  *xs;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+    ctx = llmgw_ctx_get(r);
     xs = ctx->xs;
 
     if (llmgw_evs_is(m->message_type, m->message_type_len, "exception")) {

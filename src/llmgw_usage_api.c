@@ -81,7 +81,7 @@ llmgw_usage_done(void *data, llmgw_store_rc_e rc, ngx_uint_t refused)
     ngx_connection_t  *c;
 
     c = r->connection;
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+    ctx = llmgw_ctx_get(r);
     ctx->waiting = 0;
     ctx->waiter = NULL;
 

@@ -71,6 +71,9 @@ static ngx_http_variable_t  llmgw_variables[] = {
     { ngx_string("llmgw_cost"), NULL, llmgw_variable_cost,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("llmgw_attempts"), NULL, llmgw_attempts_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -102,7 +105,7 @@ llmgw_variable_str(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     llmgw_ctx_t        *ctx;
     llmgw_provider_t   *p;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+    ctx = llmgw_ctx_get(r);
 
     if (ctx == NULL) {
         v->not_found = 1;
@@ -174,7 +177,7 @@ llmgw_variable_tokens(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     int64_t       n;
     llmgw_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+    ctx = llmgw_ctx_get(r);
 
     if (ctx == NULL || !ctx->usage.seen) {
         v->not_found = 1;
@@ -208,7 +211,7 @@ llmgw_variable_cost(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     int64_t       nano;
     llmgw_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_llmgw_module);
+    ctx = llmgw_ctx_get(r);
 
     if (ctx == NULL || !ctx->settled) {
         v->not_found = 1;

@@ -12,7 +12,8 @@ nginx=${NGINX_BIN:-/usr/sbin/nginx}
 rm -rf "$prefix"
 mkdir -p "$prefix/conf" "$prefix/logs" "$prefix/tmp"
 
-for f in demo.json llmgw_proxy.conf mock.conf mock-provider.key \
+for f in demo.json llmgw_proxy.conf llmgw_failover.conf mock.conf \
+         mock-provider.key \
          mock-aws-access-key-id prices.json demo.nginx.conf
 do
     sed -e "s|@PORT@|$port|g" -e "s|@MOCK_PORT@|$mock_port|g" \
