@@ -82,7 +82,8 @@ test-runner:
 
 # with a Redis of their own, on a free port; the governance suite once more
 # on the Redis store
-REDIS_FILES ?= t/050-governance.t t/052-concurrency.t t/090-redis.t
+REDIS_FILES ?= t/050-governance.t t/052-concurrency.t t/085-failover.t \
+	t/090-redis.t
 
 test-nginx: all
 	$(TEST_ENV) TEST_NGINX_BINARY=$(NGINX) \

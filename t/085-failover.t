@@ -75,6 +75,7 @@ _EOC_
 $config =~ s{(include \$TEST_NGINX_LLMGW_ROOT/conf.d/llmgw_proxy.conf;\n)(\s*access_log logs/error.log llmgw_usage;)}
             {$1        include \$TEST_NGINX_LLMGW_ROOT/conf.d/llmgw_failover.conf;\n$2} or die "no /v1/ location";
 
+store_setup();
 no_shuffle();
 run_tests();
 
