@@ -256,6 +256,7 @@ llmgw_cohere_message(json_t *m, size_t i, json_t **msg, llmgw_xerr_t *err)
 
     snprintf(where, sizeof(where), "messages[%zu]", i);
     *msg = NULL;
+    len = 0;
 
     role = json_is_object(m) ? llmgw_json_str(m, "role", &len) : NULL;
 
@@ -352,6 +353,7 @@ llmgw_cohere_part(json_t *part, const char *where, const char *in,
     json_t      *text, *iu, *url, *detail, *block;
     const char  *type;
 
+    len = 0;
     type = json_is_object(part) ? llmgw_json_str(part, "type", &len) : NULL;
 
     if (type == NULL) {
