@@ -35,6 +35,8 @@ static char *ngx_http_llmgw_snapshot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_llmgw_fallback(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_llmgw_key_cooldown(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_http_llmgw_init_process(ngx_cycle_t *cycle);
 static void ngx_http_llmgw_exit_process(ngx_cycle_t *cycle);
 
@@ -119,6 +121,13 @@ static ngx_command_t  ngx_http_llmgw_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(llmgw_main_conf_t, fail_open),
       &ngx_http_llmgw_store_fail },
+
+    { ngx_string("llmgw_key_cooldown"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_llmgw_key_cooldown,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("llmgw_metrics"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
@@ -226,6 +235,8 @@ ngx_http_llmgw_create_main_conf(ngx_conf_t *cf)
                     ngx_rbtree_insert_value);
 
     lmcf->fail_open = NGX_CONF_UNSET;
+    lmcf->key_cooldown = NGX_CONF_UNSET_MSEC;
+    lmcf->key_cooldown_429 = NGX_CONF_UNSET_UINT;
     lmcf->default_max_output = 4096;
 
     if (ngx_array_init(&lmcf->providers, cf->pool, 4,
@@ -249,6 +260,8 @@ ngx_http_llmgw_init_main_conf(ngx_conf_t *cf, void *conf)
     static ngx_str_t  zone = ngx_string("llmgw");
 
     ngx_conf_init_value(lmcf->fail_open, 0);
+    ngx_conf_init_msec_value(lmcf->key_cooldown, 60000);
+    ngx_conf_init_uint_value(lmcf->key_cooldown_429, 3);
 
     if (lmcf->store_ops == NULL) {
         lmcf->store_ops = &llmgw_store_shm_ops;
@@ -523,6 +536,46 @@ ngx_http_llmgw_fallback(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     llcf->fallback = 1;
     llcf->enable = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/* llmgw_key_cooldown TIME [429=N]: 0 turns it off */
+
+static char *
+ngx_http_llmgw_key_cooldown(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    llmgw_main_conf_t  *lmcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (lmcf->key_cooldown != NGX_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    lmcf->key_cooldown = ngx_parse_time(&value[1], 0);
+    if (lmcf->key_cooldown == (ngx_msec_t) NGX_ERROR) {
+        return "has an invalid time";
+    }
+
+    if (cf->args->nelts == 2) {
+        return NGX_CONF_OK;
+    }
+
+    if (value[2].len < 5 || ngx_strncmp(value[2].data, "429=", 4) != 0) {
+        return "takes \"429=N\" as its second parameter";
+    }
+
+    n = ngx_atoi(value[2].data + 4, value[2].len - 4);
+    if (n < 1) {
+        return "takes \"429=N\" with N of 1 or more";
+    }
+
+    lmcf->key_cooldown_429 = n;
 
     return NGX_CONF_OK;
 }

@@ -140,6 +140,7 @@ typedef struct {
     ngx_str_t                    access_key_id;  /* AWS SigV4 */
     ngx_str_t                    session_token;
     llmgw_wrr_t                  wrr;
+    uint32_t                     health_id;  /* llmgw_health.c */
     u_char                       signing_date[8];  /* per worker */
     u_char                       signing_key[32];
 } llmgw_api_key_t;
@@ -200,6 +201,17 @@ typedef struct {
 } llmgw_alias_t;
 
 
+/* data residency: the keys, teams and customers it names may use only the
+ * providers it names or those in its regions */
+typedef struct {
+    ngx_array_t                  keys;       /* ngx_str_t ids */
+    ngx_array_t                  teams;
+    ngx_array_t                  customers;
+    ngx_array_t                  providers;  /* ngx_str_t patterns */
+    ngx_array_t                  regions;
+} llmgw_rule_t;
+
+
 /* counters of llmgw_metrics.c; refusals: 2 per level, rate limit and
  * budget */
 #define LLMGW_METRIC_REFUSED       0
@@ -216,6 +228,7 @@ typedef struct {
     ngx_queue_t                  queue;
     ngx_atomic_t                 metrics[LLMGW_METRICS];
     void                        *gauth;      /* llmgw_gauth.c's token cache */
+    void                        *health;     /* llmgw_health.c's keys */
 } llmgw_shm_t;
 
 
@@ -226,6 +239,7 @@ typedef struct {
     ngx_rbtree_node_t            vkeys_sentinel;
     ngx_uint_t                   nvkeys;
     ngx_array_t                  aliases;    /* llmgw_alias_t */
+    ngx_array_t                  rules;      /* llmgw_rule_t */
     ngx_array_t                  teams;      /* llmgw_entity_t */
     ngx_array_t                  customers;  /* llmgw_entity_t */
     ngx_hash_t                   prices;     /* see llmgw_price.c */
@@ -235,6 +249,8 @@ typedef struct {
     ngx_flag_t                   allow_unpriced;
     int64_t                      default_max_output;
     ngx_flag_t                   fail_open;
+    ngx_msec_t                   key_cooldown;     /* 0: off */
+    ngx_uint_t                   key_cooldown_429; /* 429s in a row */
     const llmgw_store_ops_t     *store_ops;
     void                        *store;
     ngx_str_t                    snapshot;
@@ -498,6 +514,15 @@ void llmgw_usage_from_event(llmgw_ctx_t *ctx, const u_char *data,
 void llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len);
 void llmgw_usage_from_anthropic_event(llmgw_ctx_t *ctx, const u_char *data,
     size_t len);
+
+/* llmgw_health.c */
+ngx_int_t llmgw_health_init(ngx_slab_pool_t *shpool, llmgw_shm_t *sh);
+uint32_t llmgw_health_id(ngx_str_t *provider, ngx_str_t *key);
+void llmgw_key_health(ngx_http_request_t *r, llmgw_provider_t *p,
+    llmgw_api_key_t *key, ngx_uint_t status);
+ngx_uint_t llmgw_key_cooling(llmgw_main_conf_t *lmcf, llmgw_api_key_t *key);
+void llmgw_key_health_state(llmgw_main_conf_t *lmcf, llmgw_api_key_t *key,
+    ngx_uint_t *cooling, ngx_uint_t *cooldowns);
 
 /* llmgw_fallback.c */
 ngx_int_t llmgw_fallback(ngx_http_request_t *r, llmgw_ctx_t *ctx);

@@ -35,6 +35,12 @@ static char *llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj);
 static char *llmgw_conf_routes(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk,
     json_t *arr);
 static char *llmgw_conf_aliases(llmgw_conf_ctx_t *cx, json_t *root);
+static char *llmgw_conf_rules(llmgw_conf_ctx_t *cx, json_t *root);
+static char *llmgw_conf_rule(llmgw_conf_ctx_t *cx, json_t *obj);
+static void llmgw_conf_apply_rules(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk);
+static ngx_uint_t llmgw_rule_names(llmgw_rule_t *rule, llmgw_vkey_t *vk);
+static ngx_uint_t llmgw_rule_allows(llmgw_rule_t *rule, llmgw_provider_t *p);
+static ngx_uint_t llmgw_str_in(ngx_array_t *a, ngx_str_t *s);
 static char *llmgw_conf_models(llmgw_conf_ctx_t *cx, ngx_array_t *a,
     json_t *arr, const char *field);
 static char *llmgw_conf_aws_key(llmgw_conf_ctx_t *cx, llmgw_provider_t *p,
@@ -62,7 +68,7 @@ llmgw_config_load(ngx_conf_t *cf, llmgw_main_conf_t *lmcf)
 
     static const char  *known[] = { "providers", "virtual_keys", "aliases",
                                     "teams", "customers", "prices",
-                                    "unpriced_models",
+                                    "unpriced_models", "routing_rules",
                                     "default_max_output_tokens", NULL };
 
     root = json_load_file((char *) lmcf->file.data,
@@ -108,6 +114,10 @@ llmgw_config_load(ngx_conf_t *cf, llmgw_main_conf_t *lmcf)
 
     if (rv == NGX_CONF_OK) {
         rv = llmgw_conf_providers(&cx, root);
+    }
+
+    if (rv == NGX_CONF_OK) {
+        rv = llmgw_conf_rules(&cx, root);
     }
 
     if (rv == NGX_CONF_OK) {
@@ -425,12 +435,13 @@ llmgw_conf_provider(llmgw_conf_ctx_t *cx, const char *name, json_t *obj)
 
     ngx_memzero(p, sizeof(llmgw_provider_t));
 
+    /* NUL-terminated: routing rules match it as a pattern's subject */
     p->name.len = ngx_strlen(name);
-    p->name.data = ngx_pnalloc(cx->cf->pool, p->name.len);
+    p->name.data = ngx_pnalloc(cx->cf->pool, p->name.len + 1);
     if (p->name.data == NULL) {
         return NGX_CONF_ERROR;
     }
-    ngx_memcpy(p->name.data, name, p->name.len);
+    ngx_cpystrn(p->name.data, (u_char *) name, p->name.len + 1);
 
     if (llmgw_conf_str(cx, obj, "kind", &kind, 1) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
@@ -625,6 +636,8 @@ llmgw_conf_api_keys(llmgw_conf_ctx_t *cx, llmgw_provider_t *p, json_t *arr)
             return NGX_CONF_ERROR;
         }
 
+        key->health_id = llmgw_health_id(&p->name, &key->id);
+
         if (json_object_get(k, "access_key_id")) {
             rv = llmgw_conf_aws_key(cx, p, k, key);
             if (rv != NGX_CONF_OK) {
@@ -699,6 +712,194 @@ llmgw_conf_aws_key(llmgw_conf_ctx_t *cx, llmgw_provider_t *p, json_t *k,
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * "routing_rules": [{"teams": ["eu"], "regions": ["eu-*", "europe-*"]},
+ * {"keys": ["ci"], "providers": ["ollama"]}]: a key a rule names, by its
+ * id, team or customer, keeps only the provider entries the rule allows.
+ */
+
+static char *
+llmgw_conf_rules(llmgw_conf_ctx_t *cx, json_t *root)
+{
+    char    *rv;
+    size_t   i;
+    json_t  *arr, *v;
+
+    if (ngx_array_init(&cx->lmcf->rules, cx->cf->pool, 2,
+                       sizeof(llmgw_rule_t))
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    arr = json_object_get(root, "routing_rules");
+    if (arr == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    if (!json_is_array(arr)) {
+        return llmgw_conf_error(cx, "\"routing_rules\" must be an array");
+    }
+
+    json_array_foreach(arr, i, v) {
+        ngx_snprintf((u_char *) cx->where, sizeof(cx->where) - 1,
+                     "routing rule %uz%Z", i);
+
+        rv = llmgw_conf_rule(cx, v);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+llmgw_conf_rule(llmgw_conf_ctx_t *cx, json_t *obj)
+{
+    char          *rv;
+    json_t        *v;
+    ngx_uint_t     i;
+    ngx_array_t   *lists[5];
+    llmgw_rule_t  *rule;
+
+    static const char  *fields[] = { "keys", "teams", "customers",
+                                     "providers", "regions", NULL };
+
+    if (!json_is_object(obj)) {
+        return llmgw_conf_error(cx, "must be an object");
+    }
+
+    rv = llmgw_conf_unknown(cx, obj, fields);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    rule = ngx_array_push(&cx->lmcf->rules);
+    if (rule == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    lists[0] = &rule->keys;
+    lists[1] = &rule->teams;
+    lists[2] = &rule->customers;
+    lists[3] = &rule->providers;
+    lists[4] = &rule->regions;
+
+    for (i = 0; fields[i]; i++) {
+        if (ngx_array_init(lists[i], cx->cf->pool, 2, sizeof(ngx_str_t))
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        v = json_object_get(obj, fields[i]);
+
+        if (v) {
+            rv = llmgw_conf_models(cx, lists[i], v, fields[i]);
+            if (rv != NGX_CONF_OK) {
+                return rv;
+            }
+        }
+    }
+
+    if (rule->keys.nelts + rule->teams.nelts + rule->customers.nelts == 0) {
+        return llmgw_conf_error(cx, "names no \"keys\", \"teams\" or "
+                                "\"customers\"");
+    }
+
+    if (rule->providers.nelts + rule->regions.nelts == 0) {
+        return llmgw_conf_error(cx, "allows no \"providers\" or "
+                                "\"regions\"");
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+llmgw_conf_apply_rules(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk)
+{
+    ngx_uint_t      i, j, n;
+    llmgw_rule_t   *rule;
+    llmgw_route_t  *rt;
+
+    rule = cx->lmcf->rules.elts;
+    rt = vk->routes.elts;
+
+    for (i = 0; i < cx->lmcf->rules.nelts; i++) {
+        if (!llmgw_rule_names(&rule[i], vk)) {
+            continue;
+        }
+
+        n = 0;
+
+        for (j = 0; j < vk->routes.nelts; j++) {
+            if (llmgw_rule_allows(&rule[i], rt[j].provider)) {
+                rt[n++] = rt[j];
+                continue;
+            }
+
+            ngx_conf_log_error(NGX_LOG_NOTICE, cx->cf, 0, "llmgw: key "
+                               "\"%V\" may not use provider \"%V\": routing "
+                               "rule %ui", &vk->id, &rt[j].provider->name, i);
+        }
+
+        vk->routes.nelts = n;
+    }
+}
+
+
+static ngx_uint_t
+llmgw_rule_names(llmgw_rule_t *rule, llmgw_vkey_t *vk)
+{
+    llmgw_entity_t  *e;
+
+    if (llmgw_str_in(&rule->keys, &vk->id)) {
+        return 1;
+    }
+
+    for (e = vk->entity.parent; e; e = e->parent) {
+        if (llmgw_str_in(e->level == LLMGW_LEVEL_TEAM ? &rule->teams
+                                                       : &rule->customers,
+                         &e->id))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static ngx_uint_t
+llmgw_rule_allows(llmgw_rule_t *rule, llmgw_provider_t *p)
+{
+    return llmgw_models_match(&rule->providers, &p->name)
+           || (p->region.len && llmgw_models_match(&rule->regions, &p->region));
+}
+
+
+static ngx_uint_t
+llmgw_str_in(ngx_array_t *a, ngx_str_t *s)
+{
+    ngx_uint_t   i;
+    ngx_str_t   *e;
+
+    e = a->elts;
+
+    for (i = 0; i < a->nelts; i++) {
+        if (e[i].len == s->len && ngx_strncmp(e[i].data, s->data, s->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -908,6 +1109,8 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
         }
     }
 
+    llmgw_conf_apply_rules(cx, vk);
+
     if (llmgw_limits_keys(cx->cf->pool, vk) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
@@ -1078,8 +1281,8 @@ llmgw_conf_models(llmgw_conf_ctx_t *cx, ngx_array_t *a, json_t *arr,
         len = json_is_string(m) ? json_string_length(m) : 0;
 
         if (len == 0 || len > LLMGW_MAX_MODEL_LEN) {
-            return llmgw_conf_error(cx, "\"%s\"[%uz] must be a model name "
-                                    "or pattern of 1 to %d bytes", field, i,
+            return llmgw_conf_error(cx, "\"%s\"[%uz] must be a name or "
+                                    "pattern of 1 to %d bytes", field, i,
                                     LLMGW_MAX_MODEL_LEN);
         }
 

@@ -99,6 +99,10 @@ llmgw_attempt_record(ngx_http_request_t *r, llmgw_ctx_t *ctx,
                   "llmgw: attempt %ui: provider \"%V\" model \"%V\" failed "
                   "with %ui after %Mms", ctx->nattempts, &a->provider->name,
                   &a->model, status, a->ms);
+
+    if (ctx->api_key) {
+        llmgw_key_health(r, ctx->provider, ctx->api_key, status);
+    }
 }
 
 

@@ -90,6 +90,11 @@ llmgw_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
+    if (ctx->api_key) {
+        llmgw_key_health(r, ctx->provider, ctx->api_key,
+                         r->headers_out.status);
+    }
+
     if (r->headers_out.status >= NGX_HTTP_BAD_REQUEST
         && !llmgw_is_type(r, "application/json",
                           sizeof("application/json") - 1))

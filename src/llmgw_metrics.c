@@ -8,6 +8,8 @@
 
 
 static ngx_int_t llmgw_metrics_handler(ngx_http_request_t *r);
+static size_t llmgw_metrics_keys_size(llmgw_main_conf_t *lmcf);
+static void llmgw_metrics_keys(llmgw_main_conf_t *lmcf, ngx_buf_t *b);
 
 
 void
@@ -58,7 +60,7 @@ llmgw_metrics_handler(ngx_http_request_t *r)
     lmcf = ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
     m = lmcf->sh->metrics;
 
-    size = 2048;
+    size = 2048 + llmgw_metrics_keys_size(lmcf);
 
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {
@@ -93,6 +95,8 @@ llmgw_metrics_handler(ngx_http_request_t *r)
         m[LLMGW_METRIC_STORE_CLOSED], m[LLMGW_METRIC_STORE_OPEN],
         m[LLMGW_METRIC_UNPRICED]);
 
+    llmgw_metrics_keys(lmcf, b);
+
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = b->last - b->pos;
     ngx_str_set(&r->headers_out.content_type,
@@ -110,4 +114,70 @@ llmgw_metrics_handler(ngx_http_request_t *r)
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/* the providers' keys: in cooldown now, and cooldowns so far */
+
+static size_t
+llmgw_metrics_keys_size(llmgw_main_conf_t *lmcf)
+{
+    size_t             size;
+    ngx_uint_t         i, j;
+    llmgw_api_key_t   *k;
+    llmgw_provider_t  *p;
+
+    size = 0;
+    p = lmcf->providers.elts;
+
+    for (i = 0; i < lmcf->providers.nelts; i++) {
+        k = p[i].keys.elts;
+
+        for (j = 0; j < p[i].keys.nelts; j++) {
+            size += 2 * (sizeof("llmgw_provider_key_cooldowns_total"
+                                "{provider=\"\",key=\"\"} \n") - 1
+                         + p[i].name.len + k[j].id.len + NGX_ATOMIC_T_LEN);
+        }
+    }
+
+    return size;
+}
+
+
+static void
+llmgw_metrics_keys(llmgw_main_conf_t *lmcf, ngx_buf_t *b)
+{
+    ngx_uint_t         i, j, pass, cooling, cooldowns;
+    llmgw_api_key_t   *k;
+    llmgw_provider_t  *p;
+
+    static const char  *head[] = {
+        "# HELP llmgw_provider_key_cooling Whether a provider key is in "
+        "cooldown now (1) and skipped by the weighted choice.\n"
+        "# TYPE llmgw_provider_key_cooling gauge\n",
+        "# HELP llmgw_provider_key_cooldowns_total Times a provider key was "
+        "put in cooldown (401, 403, or 429s in a row).\n"
+        "# TYPE llmgw_provider_key_cooldowns_total counter\n"
+    };
+
+    p = lmcf->providers.elts;
+
+    for (pass = 0; pass < 2; pass++) {
+        b->last = ngx_slprintf(b->last, b->end, "%s", head[pass]);
+
+        for (i = 0; i < lmcf->providers.nelts; i++) {
+            k = p[i].keys.elts;
+
+            for (j = 0; j < p[i].keys.nelts; j++) {
+                llmgw_key_health_state(lmcf, &k[j], &cooling, &cooldowns);
+
+                b->last = ngx_slprintf(b->last, b->end,
+                                       "%s{provider=\"%V\",key=\"%V\"} %ui\n",
+                                       pass ? "llmgw_provider_key_cooldowns_total"
+                                            : "llmgw_provider_key_cooling",
+                                       &p[i].name, &k[j].id,
+                                       pass ? cooldowns : cooling);
+            }
+        }
+    }
 }

@@ -253,22 +253,37 @@ llmgw_route_done(ngx_http_request_t *r, llmgw_ctx_t *ctx, llmgw_route_t *rt,
 }
 
 
+/* by weight among the keys not in cooldown; when every key is, among all
+ * of them: trying beats refusing */
+
 llmgw_api_key_t *
 llmgw_pick_api_key(llmgw_provider_t *p)
 {
-    ngx_int_t         k;
-    ngx_uint_t        i, n;
-    llmgw_wrr_t      *peers[LLMGW_MAX_ROUTES];
-    llmgw_api_key_t  *key, *cand[LLMGW_MAX_ROUTES];
+    ngx_int_t           k;
+    ngx_uint_t          i, n, healthy;
+    llmgw_wrr_t        *peers[LLMGW_MAX_ROUTES];
+    llmgw_api_key_t    *key, *cand[LLMGW_MAX_ROUTES];
+    llmgw_main_conf_t  *lmcf;
 
+    lmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_llmgw_module);
     key = p->keys.elts;
-    n = 0;
 
-    for (i = 0; i < p->keys.nelts && n < LLMGW_MAX_ROUTES; i++) {
-        if (key[i].wrr.weight) {
-            cand[n] = &key[i];
-            peers[n] = &key[i].wrr;
-            n++;
+    for (healthy = 1; /* void */; healthy = 0) {
+        n = 0;
+
+        for (i = 0; i < p->keys.nelts && n < LLMGW_MAX_ROUTES; i++) {
+            if (key[i].wrr.weight
+                && !(healthy && llmgw_key_cooling(lmcf, &key[i])))
+            {
+                cand[n] = &key[i];
+                peers[n] = &key[i].wrr;
+                n++;
+            }
+        }
+
+        if (n || !healthy) {
+            break;
         }
     }
 

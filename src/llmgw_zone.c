@@ -65,6 +65,10 @@ llmgw_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 
     llmgw_store_shm_init(sh);
 
+    if (llmgw_health_init(shpool, sh) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     shpool->data = sh;
     lmcf->shpool = shpool;
     lmcf->sh = sh;

@@ -8,7 +8,26 @@
 use lib 't/inc';
 use LlmgwTest;
 use LlmgwXlate;
+use IO::Socket::INET ();
+use File::Temp ();
 use Test::Nginx::Socket 'no_plan';
+
+# a provider that takes the connection and never answers
+our $blackhole = IO::Socket::INET->new(Listen => 8, LocalAddr => '127.0.0.1',
+                                       Proto => 'tcp') or die "listen: $!";
+our $blackhole_port = $blackhole->sockport;
+
+# llmgw_proxy.conf with a read timeout of a second
+our $proxy_1s = do {
+    my $root = $ENV{TEST_NGINX_LLMGW_ROOT};
+    open my $in, '<', "$root/conf.d/llmgw_proxy.conf" or die $!;
+    local $/;
+    my $c = <$in> =~ s/proxy_read_timeout \S+;/proxy_read_timeout 1s;/r;
+    my $f = File::Temp->new(SUFFIX => '.conf', UNLINK => 1);
+    print $f $c;
+    close $f;
+    $f;
+};
 
 our $key = q{[{"id": "fb-1", "value": "env.TEST_LLMGW_PROVIDER_KEY"}]};
 
@@ -21,8 +40,9 @@ sub provider {
 our $providers = join ",\n    ",
     provider('busy', '/busy/v1'), provider('limited', '/limited/v1'),
     provider('broken', '/broken/v1'), provider('bad', '/bad/v1'),
-    provider('down', '/v1', 'down'), provider('echo', '/echo/v1');
-our $names = '"busy", "limited", "broken", "bad", "down", "echo"';
+    provider('down', '/v1', 'down'), provider('echo', '/echo/v1'),
+    provider('silent', '/v1', 'silent');
+our $names = '"busy", "limited", "broken", "bad", "down", "echo", "silent"';
 
 sub files {
     my %o = @_;
@@ -32,13 +52,16 @@ sub files {
     return $g;
 }
 
-our $http_config = $::xlate_http_config . <<'_EOC_';
+our $http_config = $::xlate_http_config . <<"_EOC_";
     upstream down {
         server 127.0.0.1:1;
     }
-    log_format llmgw_attempts 'attempts: provider=$llmgw_provider '
-                              'model=$llmgw_model status=$status '
-                              'failed=$llmgw_attempts';
+    upstream silent {
+        server 127.0.0.1:$::blackhole_port;
+    }
+    log_format llmgw_attempts 'attempts: provider=\$llmgw_provider '
+                              'model=\$llmgw_model status=\$status '
+                              'failed=\$llmgw_attempts';
 _EOC_
 
 our $config = $::xlate_config . <<'_EOC_';
@@ -305,3 +328,37 @@ Authorization: Bearer sk-test-alpha
 --- response_body_like eval
 [qr/"content":"Hi there!"/,
  qr/\{"level":"key","id":"alpha","kind":"requests","window":"1h"[^}]*"limit":5,"used":1,"remaining":4[^}]*\},\{"level":"key","id":"alpha","kind":"tokens","window":"1h"[^}]*"used":20,/]
+
+
+
+=== TEST 15: a provider that does not answer in time: nginx's 504, then the fallback
+--- http_config eval: $::http_config
+--- config eval: $::config =~ s{\$TEST_NGINX_LLMGW_ROOT/conf.d/llmgw_proxy.conf}{$::proxy_1s}gr
+--- user_files eval: ::files()
+--- request
+POST /v1/chat/completions
+{"model":"silent/gpt-4o-mini","fallbacks":["openai/gpt-4o-mini"],"messages":[{"role":"user","content":"Hi"}]}
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code: 200
+--- response_body_like: "content":"Hi there!"
+--- error_log eval
+qr/attempts: provider=openai model=gpt-4o-mini status=200 failed=silent\/gpt-4o-mini:504:\d{3,}/
+--- timeout: 10
+
+
+
+=== TEST 16: a stream cut after its first bytes is not failed over: an error event ends it
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- user_files eval
+::files() . ">>> stream.sse\n" . (::fixture('anthropic-tool_use_response.sse') =~ s/event: message_delta.*\z//sr)
+--- request
+POST /v1/chat/completions
+{"model":"asplit64/claude-sonnet-4-5","stream":true,"fallbacks":["openai/gpt-4o-mini"],"messages":[{"role":"user","content":"Hi"}]}
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code: 200
+--- response_body_like: data: \{"error":\{"message":"[^"]+","type":"api_error","param":null,"code":"provider_stream_error"\}\}\n\n$
+--- no_error_log
+falling back
