@@ -18,14 +18,8 @@
  * Everything is freed: the leak checker runs.
  */
 
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+#include "xstream.h"
 
-#include "llmgw_xlate.h"
-
-
-#define CHECK(c)  do { if (!(c)) { __builtin_trap(); } } while (0)
 
 #define BED  (&llmgw_format_bedrock)
 #define ANT  (&llmgw_format_anthropic)
@@ -159,170 +153,6 @@ run_stream(llmgw_out_t *got, const llmgw_format_t *client,
 }
 
 
-/* "data: <JSON>\n\n" each, the last [DONE] or an error, and one of
- * them */
-
-static void
-check_openai(const llmgw_out_t *o)
-{
-    json_t      *v;
-    unsigned     ends;
-    const char  *p, *end, *last;
-
-    p = (const char *) o->data;
-    end = p + o->len;
-    last = NULL;
-    ends = 0;
-
-    while (p < end) {
-        CHECK(ends == 0);
-        CHECK(end - p > 6 && memcmp(p, "data: ", 6) == 0);
-
-        last = p;
-        p += 6;
-
-        while (p + 1 < end && !(p[0] == '\n' && p[1] == '\n')) {
-            p++;
-        }
-
-        CHECK(p + 1 < end);
-
-        if (p - last == 12 && memcmp(last, "data: [DONE]", 12) == 0) {
-            ends++;
-
-        } else {
-            v = json_loadb(last + 6, p - last - 6, JSON_ALLOW_NUL, NULL);
-            CHECK(json_is_object(v));
-            ends += json_object_get(v, "error") != NULL;
-            json_decref(v);
-        }
-
-        p += 2;
-    }
-
-    CHECK(last != NULL && ends == 1);
-}
-
-
-/*
- * Anthropic's events well formed and in order: blocks numbered from 0, one
- * open at a time, text and thinking deltas to the open block of their
- * kind, JSON deltas to a tool block, none open at message_delta; the last
- * event message_stop or error.
- */
-
-#define BLOCKS  4096
-
-typedef struct {
-    char        kind[BLOCKS];   /* 't'ext, 'k' thinking, 'u' tool_use */
-    long        blocks;
-    long        open;
-} order_t;
-
-
-static void
-check_order(order_t *st, const char *name, json_t *ev)
-{
-    long         i;
-    const char  *type;
-
-    i = (long) json_integer_value(json_object_get(ev, "index"));
-
-    if (strcmp(name, "content_block_start") == 0) {
-        type = json_string_value(json_object_get(json_object_get(ev,
-                                                 "content_block"), "type"));
-        CHECK(st->open < 0 && i == st->blocks && type != NULL);
-
-        if (i < BLOCKS) {
-            st->kind[i] = strcmp(type, "text") == 0 ? 't'
-                          : strcmp(type, "thinking") == 0 ? 'k'
-                          : strcmp(type, "tool_use") == 0 ? 'u' : '?';
-            CHECK(st->kind[i] != '?');
-        }
-
-        st->open = i;
-        st->blocks++;
-
-    } else if (strcmp(name, "content_block_delta") == 0) {
-        type = json_string_value(json_object_get(json_object_get(ev, "delta"),
-                                                 "type"));
-        CHECK(type != NULL && i >= 0 && i < st->blocks);
-
-        if (i >= BLOCKS) {
-            return;
-        }
-
-        if (strcmp(type, "input_json_delta") == 0) {
-            CHECK(st->kind[i] == 'u');
-
-        } else {
-            CHECK(i == st->open);
-            CHECK(st->kind[i] == (strcmp(type, "text_delta") == 0 ? 't'
-                                  : 'k'));
-        }
-
-    } else if (strcmp(name, "content_block_stop") == 0) {
-        CHECK(i == st->open);
-        st->open = -1;
-
-    } else if (strcmp(name, "message_delta") == 0) {
-        CHECK(st->open < 0);
-    }
-}
-
-
-static void
-check_anthropic(const llmgw_out_t *o)
-{
-    char         name[32];
-    size_t       i, end, nl, n;
-    json_t      *v;
-    order_t     *st;
-    const char  *p, *type;
-
-    p = (const char *) o->data;
-    name[0] = '\0';
-
-    st = calloc(1, sizeof(order_t));
-    CHECK(st != NULL);
-    st->open = -1;
-
-    for (i = 0; i < o->len; i = end + 2) {
-        CHECK(strcmp(name, "message_stop") != 0 && strcmp(name, "error") != 0);
-        CHECK(o->len - i > 7 && memcmp(p + i, "event: ", 7) == 0);
-
-        for (nl = i + 7; nl < o->len && p[nl] != '\n'; nl++) { /* void */ }
-
-        n = nl - i - 7;
-        CHECK(nl < o->len && n < sizeof(name));
-        memcpy(name, p + i + 7, n);
-        name[n] = '\0';
-
-        CHECK(o->len - nl > 7 && memcmp(p + nl + 1, "data: ", 6) == 0);
-
-        for (end = nl + 7; end + 1 < o->len
-                           && !(p[end] == '\n' && p[end + 1] == '\n');
-             end++)
-        {
-            /* void */
-        }
-
-        CHECK(end + 1 < o->len);
-
-        v = json_loadb(p + nl + 7, end - nl - 7, JSON_ALLOW_NUL, NULL);
-        CHECK(json_is_object(v));
-        type = json_string_value(json_object_get(v, "type"));
-        CHECK(type != NULL && strcmp(type, name) == 0);
-        check_order(st, name, v);
-        json_decref(v);
-    }
-
-    CHECK(strcmp(name, "message_stop") == 0 || strcmp(name, "error") == 0);
-
-    free(st);
-}
-
-
 static void
 fuzz_stream(const uint8_t *data, size_t size)
 {
@@ -339,26 +169,6 @@ fuzz_stream(const uint8_t *data, size_t size)
 
 
 /* whole bodies */
-
-static void
-dump_check(json_t *v)
-{
-    char  *s;
-
-    s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    CHECK(s != NULL);
-    free(s);
-}
-
-
-static void
-check_err(const llmgw_xerr_t *err)
-{
-    CHECK(err->type != NULL);
-    CHECK(err->status >= 400 && err->status < 600);
-    CHECK(memchr(err->message, '\0', sizeof(err->message)) != NULL);
-}
-
 
 static void
 request_out(json_t *v, const char *model, int64_t dflt)

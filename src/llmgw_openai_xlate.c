@@ -32,8 +32,6 @@ static int llmgw_openai_decode(llmgw_xstream_t *s, const char *event,
     size_t elen, const char *data, size_t dlen);
 static int llmgw_openai_decode_choice(llmgw_xstream_t *s, json_t *choice);
 static int llmgw_openai_decode_tools(llmgw_xstream_t *s, json_t *calls);
-static int llmgw_openai_text(llmgw_xstream_t *s, llmgw_delta_type_e type,
-    json_t *v);
 
 
 const llmgw_format_t  llmgw_format_openai = {
@@ -372,11 +370,7 @@ llmgw_openai_decode(llmgw_xstream_t *s, const char *event, size_t elen,
                        "reported an error");
         }
 
-        d.type = LLMGW_DELTA_ERROR;
-        d.error_type = err.type;
-        d.text = err.message;
-        d.text_len = strlen(err.message);
-        rc = llmgw_xstream_delta(s, &d);
+        rc = llmgw_xstream_fail(s, err.type, err.message);
         goto done;
     }
 
@@ -434,9 +428,9 @@ llmgw_openai_decode_choice(llmgw_xstream_t *s, json_t *choice)
             v = json_object_get(delta, "reasoning");
         }
 
-        if (llmgw_openai_text(s, LLMGW_DELTA_REASONING, v) != 0
-            || llmgw_openai_text(s, LLMGW_DELTA_TEXT,
-                                 json_object_get(delta, "content")) != 0
+        if (llmgw_xstream_text(s, LLMGW_DELTA_REASONING, 0, v) != 0
+            || llmgw_xstream_text(s, LLMGW_DELTA_TEXT, 0,
+                                  json_object_get(delta, "content")) != 0
             || llmgw_openai_decode_tools(s, json_object_get(delta,
                                                             "tool_calls"))
                != 0)
@@ -474,33 +468,13 @@ llmgw_openai_decode_choice(llmgw_xstream_t *s, json_t *choice)
 
 
 static int
-llmgw_openai_text(llmgw_xstream_t *s, llmgw_delta_type_e type, json_t *v)
-{
-    llmgw_delta_t  d;
-
-    if (!json_is_string(v) || json_string_length(v) == 0) {
-        return 0;
-    }
-
-    memset(&d, 0, sizeof(llmgw_delta_t));
-    d.type = type;
-    d.text = json_string_value(v);
-    d.text_len = json_string_length(v);
-
-    return llmgw_xstream_delta(s, &d);
-}
-
-
-static int
 llmgw_openai_decode_tools(llmgw_xstream_t *s, json_t *calls)
 {
-    size_t          i;
-    json_t         *call, *fn, *index;
-    llmgw_delta_t   d;
+    size_t     i;
+    json_t    *call, *fn, *index, *id, *name;
+    unsigned   tool;
 
     json_array_foreach(calls, i, call) {
-        memset(&d, 0, sizeof(llmgw_delta_t));
-
         index = json_object_get(call, "index");
         fn = json_object_get(call, "function");
 
@@ -510,34 +484,21 @@ llmgw_openai_decode_tools(llmgw_xstream_t *s, json_t *calls)
             return -1;
         }
 
-        d.tool = (unsigned) json_integer_value(index);
-        d.id = llmgw_json_str(call, "id", &d.id_len);
-        d.name = llmgw_json_str(fn, "name", &d.name_len);
+        tool = (unsigned) json_integer_value(index);
+        id = json_object_get(call, "id");
+        name = json_object_get(fn, "name");
 
-        if (d.id || d.name) {
-            d.type = LLMGW_DELTA_TOOL_START;
-
-            if (d.id == NULL) {
-                d.id = "";
-            }
-
-            if (d.name == NULL) {
-                d.name = "";
-            }
-
-            if (llmgw_xstream_delta(s, &d) != 0) {
-                return -1;
-            }
+        if ((json_is_string(id) || json_is_string(name))
+            && llmgw_xstream_tool(s, tool, id, name) != 0)
+        {
+            return -1;
         }
 
-        d.text = llmgw_json_str(fn, "arguments", &d.text_len);
-
-        if (d.text && d.text_len) {
-            d.type = LLMGW_DELTA_TOOL_ARGS;
-
-            if (llmgw_xstream_delta(s, &d) != 0) {
-                return -1;
-            }
+        if (llmgw_xstream_text(s, LLMGW_DELTA_TOOL_ARGS, tool,
+                               json_object_get(fn, "arguments"))
+            != 0)
+        {
+            return -1;
         }
     }
 

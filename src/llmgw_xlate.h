@@ -259,8 +259,179 @@ const char *llmgw_status_error_type(int status);
 
 /* helpers for translators */
 const char *llmgw_json_str(json_t *obj, const char *key, size_t *len);
+/* a member that is a positive integer, else 0 */
+int64_t llmgw_json_count(json_t *obj, const char *key);
+/* sets key to v, appends v: stealing it; -1 when v is NULL (out of memory)
+ * or it fails */
+int llmgw_json_set(json_t *obj, const char *key, json_t *v);
+int llmgw_json_push(json_t *arr, json_t *v);
+/* llmgw_json_push, and err out of memory when it fails */
+int llmgw_json_append(json_t *arr, json_t *v, llmgw_xerr_t *err);
+/* p[0..len) is lit; p may be NULL */
+int llmgw_str_is(const char *p, size_t len, const char *lit);
 /* a model name that may go into a URL path: [A-Za-z0-9._@-], not "." or
  * ".."; ':' '/' '?' '#' '%' never */
 int llmgw_model_path_safe(const char *p, size_t len);
+
+/* err (when not NULL): 500, out of memory; -1 */
+int llmgw_xerr_nomem(llmgw_xerr_t *err);
+/* err: status, type and msg[0..len) as the message, cut as
+ * llmgw_text_copy() cuts; "The provider returned an error" when msg is
+ * NULL or empty */
+void llmgw_xerr_text(llmgw_xerr_t *err, int status, const char *type,
+    const char *msg, size_t len);
+/* src[0..len) into dst: at most size - 1 bytes, never cutting a UTF-8
+ * sequence, NUL-terminated */
+void llmgw_text_copy(char *dst, size_t size, const char *src, size_t len);
+
+/* a JSON string's text after sep (when o has text already and the string
+ * is not empty; sep may be NULL); -1 when text is not a string */
+int llmgw_out_join(llmgw_out_t *o, json_t *text, const char *sep);
+/* o's text as a JSON string (o holds only text of JSON strings, so it is
+ * valid UTF-8); o is freed; NULL when out of memory */
+json_t *llmgw_out_string(llmgw_out_t *o);
+
+/* data:<media type>[;params];base64,<data> */
+typedef struct {
+    const char  *type;        /* the media type, not empty */
+    size_t       type_len;
+    const char  *data;        /* base64 */
+    size_t       data_len;
+} llmgw_data_url_t;
+
+/* url[0..len) as a data URL, the parts within url; -1 when it is not
+ * one */
+int llmgw_data_url(const char *url, size_t len, llmgw_data_url_t *du);
+
+/* thinking budgets in tokens for reasoning_effort "minimal", "low",
+ * "medium" and "high" */
+typedef struct {
+    int64_t      minimal;
+    int64_t      low;
+    int64_t      medium;
+    int64_t      high;
+} llmgw_effort_t;
+
+/* Anthropic's (its models on Bedrock too): none, 1024, 4096, 16384;
+ * Google's OpenAI endpoint's (Cohere's too): 1024, 1024, 8192, 24576 */
+extern const llmgw_effort_t  llmgw_effort_anthropic;
+extern const llmgw_effort_t  llmgw_effort_google;
+
+/* the budget of effort[0..len) in e; 0 for "none", -1 for another word */
+int64_t llmgw_effort_budget(const llmgw_effort_t *e, const char *effort,
+    size_t len);
+
+/* max_completion_tokens, else max_tokens, when a positive integer; else
+ * dflt */
+int64_t llmgw_max_tokens(json_t *canon, int64_t dflt);
+
+/* stop, given (neither NULL nor null), as a new array of its sequences in
+ * *list (NULL when out of memory), empty ones left out when nonempty; -1
+ * when stop is not a string or an array of strings */
+int llmgw_stop_list(json_t *stop, unsigned nonempty, json_t **list);
+
+/* the demand of canon's response_format for JSON, as words for a system
+ * prompt, written to o after sep (when o has text; sep may be NULL); 0
+ * when it demands none, nothing written */
+int llmgw_json_prompt(llmgw_out_t *o, json_t *canon, const char *sep);
+
+/* tools[i], {"type":"function","function":{"name",..}}: its function;
+ * NULL with err when it is not so */
+json_t *llmgw_tool_function(json_t *tool, size_t i, llmgw_xerr_t *err);
+/* a function's parameters (a new reference): an empty object schema when
+ * it has none */
+json_t *llmgw_tool_params(json_t *fn);
+/* tool_choice tc: *choice "auto", "required", "none", or "function" with
+ * *name the function's; *choice NULL when tc is NULL or null; -1 with err
+ * when it is of another shape */
+int llmgw_tool_choice(json_t *tc, const char **choice, const char **name,
+    llmgw_xerr_t *err);
+/* a tool call's arguments, JSON text, as an object (a new reference):
+ * none or blanks only is {}; NULL when not an object.  flags: json_loadb's */
+json_t *llmgw_tool_args(const char *args, size_t len, size_t flags);
+/* where's tool_calls[i], to be sent: its id and function.name (JSON
+ * strings), and its arguments as an object (a new reference); NULL with
+ * err when it is not so */
+json_t *llmgw_tool_call_out(json_t *call, const char *where, size_t i,
+    json_t **id, json_t **name, llmgw_xerr_t *err);
+/* a canonical tool call {id, type, function: {name, arguments}}: input, a
+ * JSON value, as compact JSON text, "{}" when NULL; NULL when id or name is
+ * not a string, or out of memory */
+json_t *llmgw_tool_call(json_t *id, json_t *name, json_t *input);
+
+/* a canonical assistant message: content (stolen; NULL: out of memory),
+ * tool_calls when calls holds any, reasoning_content when reasoning (may
+ * be NULL) has text, which it takes (reasoning is freed); NULL when out of
+ * memory */
+json_t *llmgw_assistant(json_t *content, json_t *calls,
+    llmgw_out_t *reasoning);
+
+/* the counts of a usage whose input leaves out the cache reads and writes
+ * (Anthropic's, Bedrock's), by their names; canonical prompt tokens count
+ * both */
+void llmgw_usage_uncached(json_t *usage, llmgw_usage_t *u, const char *input,
+    const char *output, const char *read, const char *write);
+
+/* an OpenAI embedding {"object","index","embedding"} of values, an array
+ * of numbers; NULL when they are not, or out of memory */
+json_t *llmgw_embedding(json_t *values, size_t i);
+
+
+/*
+ * A request's turns, for providers that want the user's and assistant's
+ * to alternate: the blocks of consecutive messages of one role go into one
+ * turn, {"role","content":[blocks]}.
+ */
+typedef struct {
+    json_t      *messages;    /* the turns */
+    json_t      *content;     /* the blocks of the last turn */
+    unsigned     user;        /* the last turn is the user's */
+    unsigned     results;     /* tool results the last turn starts with */
+    unsigned     calls;       /* tool calls in the last assistant turn */
+} llmgw_turns_t;
+
+/* what llmgw_turn_add() is given: a tool result goes before the turn's
+ * other blocks (after the results there); a tool call is counted */
+#define LLMGW_TURN_RESULT  1
+#define LLMGW_TURN_CALL    2
+
+/* block (stolen; NULL: out of memory) to the last turn if it is of that
+ * role, else to a new turn; kind: 0 or one of those */
+int llmgw_turn_add(llmgw_turns_t *t, unsigned user, json_t *block,
+    unsigned kind, llmgw_xerr_t *err);
+
+
+/* helpers for decoders */
+
+/* a delta of type with the text of a JSON string, unless it is none or
+ * empty */
+int llmgw_xstream_text(llmgw_xstream_t *s, llmgw_delta_type_e type,
+    unsigned tool, json_t *text);
+/* TOOL_START of tool: id and name JSON strings, anything else "" */
+int llmgw_xstream_tool(llmgw_xstream_t *s, unsigned tool, json_t *id,
+    json_t *name);
+
+/* content blocks a decoded stream may index; a block whose deltas are
+ * ignored */
+#define LLMGW_BLOCKS      256
+#define LLMGW_BLOCK_SKIP  0xffff
+
+/* the content blocks of a provider's stream that are tool calls, the calls
+ * numbered 0, 1, .. in order of appearance: tool[i], the call + 1 of block
+ * i, 0 for none, or LLMGW_BLOCK_SKIP */
+typedef struct {
+    uint16_t    tool[LLMGW_BLOCKS];
+    unsigned    tools;
+} llmgw_blocks_t;
+
+/* block index (a JSON integer) starts a tool call: 0, TOOL_START of the
+ * next call went out, with id and name; 1, nothing went out: the block
+ * started already, or skip (a call the provider runs itself); -1 when
+ * index is not a block's (the stream failed when beyond LLMGW_BLOCKS) or
+ * the delta failed */
+int llmgw_blocks_start(llmgw_xstream_t *s, llmgw_blocks_t *b, json_t *index,
+    json_t *id, json_t *name, unsigned skip);
+/* tool[index], 0 when index is not a block's */
+unsigned llmgw_blocks_get(const llmgw_blocks_t *b, json_t *index);
 
 #endif /* _LLMGW_XLATE_H_INCLUDED_ */

@@ -5,70 +5,13 @@
  * every byte, OpenAI streams to Anthropic events, cut streams, errors.
  */
 
-#include <stdint.h>
-
-#include "llmgw_xlate.h"
-#include "llmgw_sse.h"
-#include "unit.h"
+#include "xstream_feed.h"
 
 
 static const char  *fixtures = "fixtures";
 
 #define ANT  (&llmgw_format_anthropic)
 #define OAI  (&llmgw_format_openai)
-
-
-static json_t *
-parse(const char *text)
-{
-    json_t        *v;
-    json_error_t   e;
-
-    v = json_loads(text, JSON_DECODE_ANY, &e);
-    if (v == NULL) {
-        fprintf(stderr, "bad JSON in a test: %s: %s\n", e.text, text);
-        exit(2);
-    }
-
-    return v;
-}
-
-
-/* got (released here) is the JSON text want */
-
-static void
-check_json(const char *what, json_t *got, const char *want)
-{
-    char    *g, *w;
-    json_t  *v;
-
-    v = parse(want);
-
-    g = got ? json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
-            : NULL;
-    w = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-
-    CHECK(got && json_equal(got, v), "%s:\n    got  %s\n    want %s", what,
-          g ? g : "NULL", w);
-
-    free(g);
-    free(w);
-    json_decref(v);
-    json_decref(got);
-}
-
-
-static void
-check_err(const char *what, const llmgw_xerr_t *err, int status,
-    const char *type, const char *needle)
-{
-    CHECK_INT(err->status, status, "%s: status (%s)", what, err->message);
-    CHECK(err->type && strcmp(err->type, type) == 0, "%s: type %s, want %s",
-          what, err->type ? err->type : "NULL", type);
-    CHECK(strstr(err->message, needle) != NULL,
-          "%s: message \"%s\" does not name \"%s\"", what, err->message,
-          needle);
-}
 
 
 /* client side requests */
@@ -957,60 +900,42 @@ test_responses(void)
 
 
 static void
-check_error_in(const char *body, int status, int rc, int want_status,
-    const char *type, const char *msg)
-{
-    json_t        *b;
-    llmgw_xerr_t   err;
-
-    b = parse(body);
-    memset(&err, 0, sizeof(llmgw_xerr_t));
-    CHECK_INT(ANT->error_in(b, status, &err), rc, "error_in %s", body);
-
-    if (rc == 0) {
-        check_err(body, &err, want_status, type, msg);
-    }
-
-    json_decref(b);
-}
-
-
-static void
 test_errors(void)
 {
     llmgw_out_t  o;
 
-    check_error_in("{\"type\":\"error\",\"error\":{\"type\":"
-                   "\"overloaded_error\",\"message\":\"Overloaded\"}}", 529,
-                   0, 529, "overloaded_error", "Overloaded");
-    check_error_in("{\"type\":\"error\",\"error\":{\"type\":"
-                   "\"invalid_request_error\",\"message\":\"max_tokens: "
-                   "Field required\"},\"request_id\":\"req_1\"}", 400,
-                   0, 400, "invalid_request_error", "max_tokens");
-    check_error_in("{\"type\":\"error\",\"error\":{\"type\":"
-                   "\"authentication_error\",\"message\":\"bad key\"}}", 401,
-                   0, 401, "authentication_error", "bad key");
-    check_error_in("{\"type\":\"error\",\"error\":{\"type\":"
-                   "\"rate_limit_error\",\"message\":\"slow\"}}", 429,
-                   0, 429, "rate_limit_error", "slow");
-    check_error_in("{\"type\":\"error\",\"error\":{\"type\":"
-                   "\"request_too_large\",\"message\":\"big\"}}", 413,
-                   0, 413, "invalid_request_error", "big");
-    check_error_in("{\"type\":\"error\",\"error\":{\"type\":"
-                   "\"brand_new_error\",\"message\":\"new\"}}", 500,
-                   0, 500, "api_error", "new");
-    check_error_in("{\"type\":\"error\",\"error\":{\"type\":"
-                   "\"api_error\",\"message\":\"in a 200\"}}", 200,
-                   0, 502, "api_error", "in a 200");
-    check_error_in("{\"error\":{\"code\":429,\"message\":\"Quota exceeded\","
-                   "\"status\":\"RESOURCE_EXHAUSTED\"}}", 429,
-                   0, 429, "rate_limit_error", "Quota exceeded");
-    check_error_in("{\"type\":\"message\",\"content\":[]}", 500, -1, 0, NULL,
-                   NULL);
-    check_error_in("{\"error\":\"text\"}", 500, -1, 0, NULL, NULL);
-    check_error_in("{\"type\":\"message\",\"error\":{\"message\":\"x\"}}",
-                   500, -1, 0, NULL, NULL);
-    check_error_in("[]", 500, -1, 0, NULL, NULL);
+    check_error_in(ANT, "{\"type\":\"error\",\"error\":{\"type\":"
+                        "\"overloaded_error\",\"message\":\"Overloaded\"}}",
+                        529, 0, 529, "overloaded_error", "Overloaded");
+    check_error_in(ANT, "{\"type\":\"error\",\"error\":{\"type\":"
+                        "\"invalid_request_error\",\"message\":\"max_tokens: "
+                        "Field required\"},\"request_id\":\"req_1\"}", 400,
+                        0, 400, "invalid_request_error", "max_tokens");
+    check_error_in(ANT, "{\"type\":\"error\",\"error\":{\"type\":"
+                        "\"authentication_error\",\"message\":\"bad key\"}}",
+                        401, 0, 401, "authentication_error", "bad key");
+    check_error_in(ANT, "{\"type\":\"error\",\"error\":{\"type\":"
+                        "\"rate_limit_error\",\"message\":\"slow\"}}", 429,
+                        0, 429, "rate_limit_error", "slow");
+    check_error_in(ANT, "{\"type\":\"error\",\"error\":{\"type\":"
+                        "\"request_too_large\",\"message\":\"big\"}}", 413,
+                        0, 413, "invalid_request_error", "big");
+    check_error_in(ANT, "{\"type\":\"error\",\"error\":{\"type\":"
+                        "\"brand_new_error\",\"message\":\"new\"}}", 500,
+                        0, 500, "api_error", "new");
+    check_error_in(ANT, "{\"type\":\"error\",\"error\":{\"type\":"
+                        "\"api_error\",\"message\":\"in a 200\"}}", 200,
+                        0, 502, "api_error", "in a 200");
+    check_error_in(ANT, "{\"error\":{\"code\":429,\"message\":"
+                        "\"Quota exceeded\",\"status\":"
+                        "\"RESOURCE_EXHAUSTED\"}}", 429, 0, 429,
+                        "rate_limit_error", "Quota exceeded");
+    check_error_in(ANT, "{\"type\":\"message\",\"content\":[]}", 500, -1, 0,
+                        NULL, NULL);
+    check_error_in(ANT, "{\"error\":\"text\"}", 500, -1, 0, NULL, NULL);
+    check_error_in(ANT, "{\"type\":\"message\",\"error\":{\"message\":\"x\"}}",
+                        500, -1, 0, NULL, NULL);
+    check_error_in(ANT, "[]", 500, -1, 0, NULL, NULL);
 
     memset(&o, 0, sizeof(llmgw_out_t));
     ANT->error_out(&o, "rate_limit_error", "rate_limit_exceeded",
@@ -1022,572 +947,7 @@ test_errors(void)
 }
 
 
-/*
- * Streams: a fixture through the SSE splitter and an xstream, as the
- * gateway does: each event's fields to llmgw_xstream_event, the bytes of
- * an event never ended by a blank line as a last event, then
- * llmgw_xstream_end.  The client's output is collected.
- */
-
-typedef struct {
-    void   **blocks;
-    size_t   n;
-} pool_t;
-
-
-static void *
-pool_alloc(void *data, size_t size)
-{
-    pool_t  *pool;
-    void   **b;
-
-    pool = data;
-
-    b = realloc(pool->blocks, (pool->n + 1) * sizeof(void *));
-    if (b == NULL) {
-        abort();
-    }
-
-    pool->blocks = b;
-    pool->blocks[pool->n] = malloc(size);
-
-    return pool->blocks[pool->n++];
-}
-
-
-typedef struct {
-    llmgw_xstream_t   s;
-    llmgw_out_t       got;
-} run_t;
-
-
-static void
-run_event(run_t *r, const unsigned char *raw, size_t len)
-{
-    unsigned char       *buf;
-    llmgw_sse_fields_t   f;
-
-    buf = malloc(len + 1);
-    llmgw_sse_parse_fields(raw, len, buf, &f);
-
-    if (f.data) {
-        llmgw_xstream_event(&r->s, (const char *) f.event, f.event_len,
-                            (const char *) f.data, f.data_len);
-        llmgw_out_raw(&r->got, r->s.out.data, r->s.out.len);
-        r->s.out.len = 0;
-    }
-
-    free(buf);
-}
-
-
-static int
-on_event(void *data, const unsigned char *raw, size_t len)
-{
-    run_event(data, raw, len);
-    return 0;
-}
-
-
-/* feeds p[0..n) cut at cut, or byte by byte; got: the client's output */
-
-static void
-run_stream(llmgw_out_t *got, const llmgw_format_t *provider,
-    const llmgw_format_t *client, const unsigned char *p, size_t n,
-    size_t cut, unsigned bytewise)
-{
-    size_t                i, len;
-    run_t                 r;
-    pool_t                pool;
-    llmgw_sse_t           sse;
-    unsigned char        *piece;
-    const unsigned char  *raw;
-
-    memset(&r, 0, sizeof(run_t));
-    memset(&pool, 0, sizeof(pool_t));
-
-    if (llmgw_xstream_init(&r.s, provider, client, "client-model", 12,
-                           1700000000)
-        != 0)
-    {
-        abort();
-    }
-
-    r.s.include_usage = 1;
-
-    sse.alloc = pool_alloc;
-    sse.alloc_data = &pool;
-    sse.event = on_event;
-    sse.event_data = &r;
-    sse.max_event = 1 << 20;
-    llmgw_sse_init(&sse);
-
-    for (i = 0; i < n; i += len) {
-        len = bytewise ? 1 : (i < cut ? cut - i : n - i);
-
-        piece = malloc(len);
-        memcpy(piece, p + i, len);
-
-        if (llmgw_sse_feed(&sse, piece, len) != LLMGW_SSE_OK) {
-            abort();
-        }
-
-        free(piece);
-    }
-
-    len = llmgw_sse_pending(&sse, &raw);
-
-    if (len) {
-        run_event(&r, raw, len);
-    }
-
-    llmgw_xstream_end(&r.s);
-    llmgw_out_raw(&r.got, r.s.out.data, r.s.out.len);
-
-    while (pool.n) {
-        free(pool.blocks[--pool.n]);
-    }
-
-    free(pool.blocks);
-    llmgw_xstream_free(&r.s);
-
-    *got = r.got;
-}
-
-
-/* the same output whole, at every cut in two, and byte by byte */
-
-static void
-run_splits(const char *what, llmgw_out_t *whole,
-    const llmgw_format_t *provider, const llmgw_format_t *client,
-    const unsigned char *p, size_t n)
-{
-    size_t       c;
-    unsigned     bad;
-    llmgw_out_t  got;
-
-    run_stream(whole, provider, client, p, n, n, 0);
-    CHECK(!whole->failed && whole->len > 0, "%s: output", what);
-
-    bad = 0;
-
-    for (c = 0; c <= n; c++) {
-        run_stream(&got, provider, client, p, n, c, 0);
-
-        if ((got.len != whole->len
-             || memcmp(got.data, whole->data, got.len) != 0)
-            && bad++ == 0)
-        {
-            UNIT_FAIL("%s: split at %zu differs", what, c);
-        }
-
-        llmgw_out_free(&got);
-    }
-
-    CHECK_INT(bad, 0, "%s: every split in two gives the same output", what);
-
-    run_stream(&got, provider, client, p, n, 0, 1);
-    CHECK_MEM(got.data, got.len, whole->data, whole->len,
-              "%s: byte by byte", what);
-    llmgw_out_free(&got);
-}
-
-
-/* what an OpenAI client reads from the chunks */
-
-typedef struct {
-    llmgw_out_t   text;
-    llmgw_out_t   reasoning;
-    llmgw_out_t   args[4];
-    char          id[4][64];
-    char          name[4][64];
-    unsigned      tools;
-    char          finish[32];
-    json_t       *usage;
-    char          error[64];
-    unsigned      errors;
-    unsigned      done;
-    unsigned      bad;
-    unsigned      after_end;    /* chunks after [DONE] or an error */
-} oai_t;
-
-
-static void
-oai_copy(char *dst, size_t size, const char *src)
-{
-    snprintf(dst, size, "%s", src ? src : "");
-}
-
-
-static void
-oai_chunk(oai_t *o, json_t *c)
-{
-    size_t       i;
-    json_t      *choice, *delta, *call, *fn, *v;
-    json_int_t   k;
-    const char  *s;
-
-    if (json_object_get(c, "error")) {
-        o->errors++;
-        oai_copy(o->error, sizeof(o->error),
-                 llmgw_json_str(json_object_get(c, "error"), "type", NULL));
-        return;
-    }
-
-    if (json_is_object(json_object_get(c, "usage"))) {
-        json_decref(o->usage);
-        o->usage = json_incref(json_object_get(c, "usage"));
-    }
-
-    choice = json_array_get(json_object_get(c, "choices"), 0);
-    delta = json_object_get(choice, "delta");
-
-    s = llmgw_json_str(delta, "content", NULL);
-    if (s) {
-        llmgw_out_cstr(&o->text, s);
-    }
-
-    s = llmgw_json_str(delta, "reasoning_content", NULL);
-    if (s) {
-        llmgw_out_cstr(&o->reasoning, s);
-    }
-
-    json_array_foreach(json_object_get(delta, "tool_calls"), i, call) {
-        k = json_integer_value(json_object_get(call, "index"));
-        fn = json_object_get(call, "function");
-
-        if (k < 0 || k >= 4) {
-            o->bad++;
-            continue;
-        }
-
-        if ((unsigned) k + 1 > o->tools) {
-            o->tools = (unsigned) k + 1;
-        }
-
-        if ((v = json_object_get(call, "id")) != NULL) {
-            oai_copy(o->id[k], 64, json_string_value(v));
-        }
-
-        if ((s = llmgw_json_str(fn, "name", NULL)) != NULL) {
-            oai_copy(o->name[k], 64, s);
-        }
-
-        if ((s = llmgw_json_str(fn, "arguments", NULL)) != NULL) {
-            llmgw_out_cstr(&o->args[k], s);
-        }
-    }
-
-    s = llmgw_json_str(choice, "finish_reason", NULL);
-    if (s) {
-        oai_copy(o->finish, sizeof(o->finish), s);
-    }
-}
-
-
-static void
-oai_read(oai_t *o, const llmgw_out_t *out)
-{
-    char        *text, *ev, *next;
-    json_t      *c;
-
-    memset(o, 0, sizeof(oai_t));
-
-    text = malloc(out->len + 1);
-    memcpy(text, out->data, out->len);
-    text[out->len] = '\0';
-
-    for (ev = text; *ev; ev = next) {
-        next = strstr(ev, "\n\n");
-
-        if (next == NULL) {
-            o->bad++;
-            break;
-        }
-
-        *next = '\0';
-        next += 2;
-
-        if (o->done || o->errors) {
-            o->after_end++;
-        }
-
-        if (strncmp(ev, "data: ", 6) != 0) {
-            o->bad++;
-            continue;
-        }
-
-        if (strcmp(ev + 6, "[DONE]") == 0) {
-            o->done++;
-            continue;
-        }
-
-        c = json_loads(ev + 6, 0, NULL);
-
-        if (c == NULL) {
-            o->bad++;
-            continue;
-        }
-
-        oai_chunk(o, c);
-        json_decref(c);
-    }
-
-    free(text);
-}
-
-
-static void
-oai_free(oai_t *o)
-{
-    unsigned  i;
-
-    llmgw_out_free(&o->text);
-    llmgw_out_free(&o->reasoning);
-
-    for (i = 0; i < 4; i++) {
-        llmgw_out_free(&o->args[i]);
-    }
-
-    json_decref(o->usage);
-}
-
-
-static const char *
-str0(json_t *obj, const char *key)
-{
-    const char  *s;
-
-    s = llmgw_json_str(obj, key, NULL);
-
-    return s ? s : "";
-}
-
-
-static int
-contains(const llmgw_out_t *o, const char *needle)
-{
-    size_t  i, n;
-
-    n = strlen(needle);
-
-    for (i = 0; i + n <= o->len; i++) {
-        if (memcmp(o->data + i, needle, n) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
-static int64_t
-usage_of(json_t *usage, const char *key)
-{
-    json_t  *v;
-
-    v = json_object_get(usage, key);
-
-    return json_is_integer(v) ? json_integer_value(v) : -1;
-}
-
-
-/*
- * What an Anthropic client reads from the events: seq names them, with
- * runs of deltas to one block written once: "start(text,0) delta(0)
- * stop(0)".  bad counts events whose name is not their data's type,
- * deltas to a block not open, blocks started twice or stopped unopened.
- */
-
-typedef struct {
-    char          seq[1024];
-    llmgw_out_t   text;
-    llmgw_out_t   thinking;
-    llmgw_out_t   args;
-    json_t       *start;        /* message_start's message */
-    json_t       *delta;        /* message_delta */
-    json_t       *error;
-    json_t       *tool;         /* the first tool_use block */
-    unsigned      bad;
-    unsigned      open[64];     /* 1 started, 2 stopped */
-} ant_t;
-
-
-static void
-ant_seq(ant_t *a, const char *s)
-{
-    size_t  n;
-
-    n = strlen(a->seq);
-    snprintf(a->seq + n, sizeof(a->seq) - n, "%s%s", n ? " " : "", s);
-}
-
-
-static void
-ant_event(ant_t *a, const char *name, json_t *ev)
-{
-    char         tok[64], last[64];
-    size_t       n;
-    json_t      *block, *delta;
-    json_int_t   i;
-    const char  *type, *p;
-
-    type = llmgw_json_str(ev, "type", NULL);
-
-    if (type == NULL || strcmp(type, name) != 0) {
-        a->bad++;
-        return;
-    }
-
-    i = json_integer_value(json_object_get(ev, "index"));
-
-    if (i < 0 || i >= 64) {
-        a->bad++;
-        return;
-    }
-
-    if (strcmp(name, "message_start") == 0) {
-        a->start = json_incref(json_object_get(ev, "message"));
-        ant_seq(a, name);
-
-    } else if (strcmp(name, "content_block_start") == 0) {
-        block = json_object_get(ev, "content_block");
-        type = llmgw_json_str(block, "type", NULL);
-
-        if (a->open[i] || type == NULL) {
-            a->bad++;
-        }
-
-        a->open[i] = 1;
-
-        if (strcmp(type ? type : "", "tool_use") == 0 && a->tool == NULL) {
-            a->tool = json_incref(block);
-        }
-
-        snprintf(tok, sizeof(tok), "start(%s,%d)", type ? type : "?",
-                 (int) i);
-        ant_seq(a, tok);
-
-    } else if (strcmp(name, "content_block_delta") == 0) {
-        delta = json_object_get(ev, "delta");
-        type = llmgw_json_str(delta, "type", NULL);
-
-        if (a->open[i] != 1 || type == NULL) {
-            a->bad++;
-            return;
-        }
-
-        if (strcmp(type, "text_delta") == 0) {
-            llmgw_out_cstr(&a->text, llmgw_json_str(delta, "text", NULL));
-
-        } else if (strcmp(type, "thinking_delta") == 0) {
-            llmgw_out_cstr(&a->thinking,
-                           llmgw_json_str(delta, "thinking", NULL));
-
-        } else if (strcmp(type, "input_json_delta") == 0) {
-            llmgw_out_cstr(&a->args,
-                           llmgw_json_str(delta, "partial_json", NULL));
-        }
-
-        snprintf(tok, sizeof(tok), "delta(%d)", (int) i);
-
-        /* a run of deltas to one block once */
-        n = strlen(a->seq);
-        p = a->seq + n;
-
-        while (p > a->seq && p[-1] != ' ') {
-            p--;
-        }
-
-        snprintf(last, sizeof(last), "%s", p);
-
-        if (strcmp(last, tok) != 0) {
-            ant_seq(a, tok);
-        }
-
-    } else if (strcmp(name, "content_block_stop") == 0) {
-        if (a->open[i] != 1) {
-            a->bad++;
-        }
-
-        a->open[i] = 2;
-        snprintf(tok, sizeof(tok), "stop(%d)", (int) i);
-        ant_seq(a, tok);
-
-    } else if (strcmp(name, "message_delta") == 0) {
-        a->delta = json_incref(ev);
-        ant_seq(a, name);
-
-    } else if (strcmp(name, "error") == 0) {
-        a->error = json_incref(json_object_get(ev, "error"));
-        ant_seq(a, name);
-
-    } else {
-        ant_seq(a, name);
-    }
-}
-
-
-static void
-ant_read(ant_t *a, const llmgw_out_t *out)
-{
-    char    *text, *ev, *next, *nl;
-    json_t  *v;
-
-    memset(a, 0, sizeof(ant_t));
-
-    text = malloc(out->len + 1);
-    memcpy(text, out->data, out->len);
-    text[out->len] = '\0';
-
-    for (ev = text; *ev; ev = next) {
-        next = strstr(ev, "\n\n");
-
-        if (next == NULL) {
-            a->bad++;
-            break;
-        }
-
-        *next = '\0';
-        next += 2;
-
-        nl = strchr(ev, '\n');
-
-        if (strncmp(ev, "event: ", 7) != 0 || nl == NULL
-            || strncmp(nl + 1, "data: ", 6) != 0)
-        {
-            a->bad++;
-            continue;
-        }
-
-        *nl = '\0';
-        v = json_loads(nl + 7, 0, NULL);
-
-        if (v == NULL) {
-            a->bad++;
-            continue;
-        }
-
-        ant_event(a, ev + 7, v);
-        json_decref(v);
-    }
-
-    free(text);
-}
-
-
-static void
-ant_free(ant_t *a)
-{
-    llmgw_out_free(&a->text);
-    llmgw_out_free(&a->thinking);
-    llmgw_out_free(&a->args);
-    json_decref(a->start);
-    json_decref(a->delta);
-    json_decref(a->error);
-    json_decref(a->tool);
-}
-
+/* streams, through xstream_feed.h: each recorded Anthropic stream */
 
 typedef struct {
     const char  *file;
@@ -1779,39 +1139,11 @@ test_anthropic_streams(void)
 static void
 test_unnamed_events(void)
 {
-    size_t          n, k, len;
-    char           *q, *line;
-    llmgw_out_t     named, unnamed;
+    size_t          n;
     unsigned char  *p;
 
     p = unit_read_file(fixtures, "anthropic-tool_use_response.sse", &n);
-
-    q = malloc(n + 1);
-    k = 0;
-
-    for (line = (char *) p; *line; ) {
-        len = strcspn(line, "\n");
-
-        if (strncmp(line, "event:", 6) != 0) {
-            memcpy(q + k, line, len);
-            k += len;
-
-            if (line[len] == '\n') {
-                q[k++] = '\n';
-            }
-        }
-
-        line += len + (line[len] == '\n');
-    }
-
-    run_stream(&named, ANT, OAI, p, n, n, 0);
-    run_stream(&unnamed, ANT, OAI, (unsigned char *) q, k, k, 0);
-    CHECK_MEM(unnamed.data, unnamed.len, named.data, named.len,
-              "events without names");
-
-    llmgw_out_free(&named);
-    llmgw_out_free(&unnamed);
-    free(q);
+    check_unnamed("anthropic-tool_use_response.sse", ANT, p, n);
     free(p);
 }
 
@@ -1875,15 +1207,6 @@ test_cut_streams(void)
     llmgw_out_free(&got);
 
     free(p);
-}
-
-
-static void
-run_text(llmgw_out_t *got, const llmgw_format_t *provider,
-    const llmgw_format_t *client, const char *text)
-{
-    run_stream(got, provider, client, (const unsigned char *) text,
-               strlen(text), strlen(text), 0);
 }
 
 

@@ -8,10 +8,9 @@
  * The JSON written in this file uses ' for " (see parse()).
  */
 
-#include <stdint.h>
+#define FEED_OWN_PARSE  1
 
-#include "llmgw_xlate.h"
-#include "unit.h"
+#include "xstream_feed.h"
 
 
 static const char  *fixtures = "fixtures";
@@ -67,43 +66,6 @@ parse(const char *text)
     free(q);
 
     return v;
-}
-
-
-/* got (released here) is the JSON text want */
-
-static void
-check_json(const char *what, json_t *got, const char *want)
-{
-    char    *g, *w;
-    json_t  *v;
-
-    v = parse(want);
-
-    g = got ? json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
-            : NULL;
-    w = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-
-    CHECK(got && json_equal(got, v), "%s:\n    got  %s\n    want %s", what,
-          g ? g : "NULL", w);
-
-    free(g);
-    free(w);
-    json_decref(v);
-    json_decref(got);
-}
-
-
-static void
-check_err(const char *what, const llmgw_xerr_t *err, int status,
-    const char *type, const char *needle)
-{
-    CHECK_INT(err->status, status, "%s: status (%s)", what, err->message);
-    CHECK(err->type && strcmp(err->type, type) == 0, "%s: type %s, want %s",
-          what, err->type ? err->type : "NULL", type);
-    CHECK(strstr(err->message, needle) != NULL,
-          "%s: message \"%s\" does not name \"%s\"", what, err->message,
-          needle);
 }
 
 
@@ -567,55 +529,37 @@ test_response_in(void)
 
 
 static void
-check_error_in(const char *body, int status, int rc, int want_status,
-    const char *type, const char *msg)
-{
-    json_t        *b;
-    llmgw_xerr_t   err;
-
-    b = parse(body);
-    memset(&err, 0, sizeof(llmgw_xerr_t));
-    CHECK_INT(BED->error_in(b, status, &err), rc, "error_in %s", body);
-
-    if (rc == 0) {
-        check_err(body, &err, want_status, type, msg);
-    }
-
-    json_decref(b);
-}
-
-
-static void
 test_error_in(void)
 {
     char          body[600];
     json_t       *b;
     llmgw_xerr_t  err;
 
-    check_error_in("{'message':'The provided model identifier is invalid.'}",
+    check_error_in(BED,
+                   "{'message':'The provided model identifier is invalid.'}",
                    400, 0, 400, "invalid_request_error",
                    "The provided model identifier is invalid.");
-    check_error_in("{'Message':'User is not authorized'}", 403, 0, 403,
-                   "permission_error", "not authorized");
-    check_error_in("{'message':'Model not found'}", 404, 0, 404,
-                   "not_found_error", "Model not found");
-    check_error_in("{'message':'Too many requests, please wait'}", 429, 0,
-                   429, "rate_limit_error", "Too many requests");
-    check_error_in("{'message':'Internal'}", 500, 0, 500, "api_error",
-                   "Internal");
-    check_error_in("{'message':'Unavailable'}", 503, 0, 503,
-                   "overloaded_error", "Unavailable");
-    check_error_in("{'message':'Model failed','originalStatusCode':500}",
-                   424, 0, 424, "api_error", "Model failed");
-    check_error_in("{'message':''}", 400, 0, 400, "invalid_request_error",
-                   "The provider returned an error");
-    check_error_in("{'message':'odd'}", 200, 0, 502, "api_error", "odd");
-    check_error_in("{'error':'x'}", 400, -1, 0, NULL, NULL);
-    check_error_in("[]", 500, -1, 0, NULL, NULL);
-    check_error_in("{'output':{'message':{'content':[]}},'message':'x'}",
-                   200, -1, 0, NULL, NULL);
-    check_error_in("{'embedding':[0.1],'inputTextTokenCount':2}", 200, -1,
-                   0, NULL, NULL);
+    check_error_in(BED, "{'Message':'User is not authorized'}", 403, 0, 403,
+                        "permission_error", "not authorized");
+    check_error_in(BED, "{'message':'Model not found'}", 404, 0, 404,
+                        "not_found_error", "Model not found");
+    check_error_in(BED, "{'message':'Too many requests, please wait'}", 429, 0,
+                        429, "rate_limit_error", "Too many requests");
+    check_error_in(BED, "{'message':'Internal'}", 500, 0, 500, "api_error",
+                        "Internal");
+    check_error_in(BED, "{'message':'Unavailable'}", 503, 0, 503,
+                        "overloaded_error", "Unavailable");
+    check_error_in(BED, "{'message':'Model failed','originalStatusCode':500}",
+                        424, 0, 424, "api_error", "Model failed");
+    check_error_in(BED, "{'message':''}", 400, 0, 400, "invalid_request_error",
+                        "The provider returned an error");
+    check_error_in(BED, "{'message':'odd'}", 200, 0, 502, "api_error", "odd");
+    check_error_in(BED, "{'error':'x'}", 400, -1, 0, NULL, NULL);
+    check_error_in(BED, "[]", 500, -1, 0, NULL, NULL);
+    check_error_in(BED, "{'output':{'message':{'content':[]}},'message':'x'}",
+                        200, -1, 0, NULL, NULL);
+    check_error_in(BED, "{'embedding':[0.1],'inputTextTokenCount':2}", 200, -1,
+                        0, NULL, NULL);
 
     /* a long message is cut before 256 bytes, never inside a character */
     memset(body, 0, sizeof(body));
@@ -903,376 +847,6 @@ run_frames(llmgw_out_t *got, const llmgw_format_t *client,
     llmgw_xstream_end(&s);
     llmgw_out_raw(got, s.out.data, s.out.len);
     llmgw_xstream_free(&s);
-}
-
-
-/* what an OpenAI client reads from the chunks */
-
-typedef struct {
-    llmgw_out_t   text;
-    llmgw_out_t   reasoning;
-    llmgw_out_t   args[4];
-    char          id[4][64];
-    char          name[4][64];
-    unsigned      tools;
-    char          finish[32];
-    unsigned      finishes;
-    json_t       *usage;
-    unsigned      usage_last;   /* the usage chunk came last before [DONE] */
-    char          error[64];
-    char          error_msg[256];
-    unsigned      errors;
-    unsigned      done;
-    unsigned      bad;
-    unsigned      after_end;    /* chunks after [DONE] or an error */
-} oai_t;
-
-
-static void
-oai_copy(char *dst, size_t size, const char *src)
-{
-    snprintf(dst, size, "%s", src ? src : "");
-}
-
-
-static void
-oai_chunk(oai_t *o, json_t *c)
-{
-    size_t       i;
-    json_t      *choice, *delta, *call, *fn, *v, *e;
-    json_int_t   k;
-    const char  *s;
-
-    e = json_object_get(c, "error");
-
-    if (e) {
-        o->errors++;
-        oai_copy(o->error, sizeof(o->error), llmgw_json_str(e, "type", NULL));
-        oai_copy(o->error_msg, sizeof(o->error_msg),
-                 llmgw_json_str(e, "message", NULL));
-        return;
-    }
-
-    if (strcmp(llmgw_json_str(c, "id", NULL), "chatcmpl-gw1") != 0
-        || strcmp(llmgw_json_str(c, "model", NULL), "client-model") != 0)
-    {
-        o->bad++;
-    }
-
-    o->usage_last = 0;
-
-    if (json_is_object(json_object_get(c, "usage"))) {
-        json_decref(o->usage);
-        o->usage = json_incref(json_object_get(c, "usage"));
-        o->usage_last = 1;
-    }
-
-    choice = json_array_get(json_object_get(c, "choices"), 0);
-    delta = json_object_get(choice, "delta");
-
-    s = llmgw_json_str(delta, "content", NULL);
-    if (s) {
-        llmgw_out_cstr(&o->text, s);
-    }
-
-    s = llmgw_json_str(delta, "reasoning_content", NULL);
-    if (s) {
-        llmgw_out_cstr(&o->reasoning, s);
-    }
-
-    json_array_foreach(json_object_get(delta, "tool_calls"), i, call) {
-        k = json_integer_value(json_object_get(call, "index"));
-        fn = json_object_get(call, "function");
-
-        if (k < 0 || k >= 4) {
-            o->bad++;
-            continue;
-        }
-
-        if ((unsigned) k + 1 > o->tools) {
-            o->tools = (unsigned) k + 1;
-        }
-
-        if ((v = json_object_get(call, "id")) != NULL) {
-            oai_copy(o->id[k], 64, json_string_value(v));
-        }
-
-        if ((s = llmgw_json_str(fn, "name", NULL)) != NULL) {
-            oai_copy(o->name[k], 64, s);
-        }
-
-        if ((s = llmgw_json_str(fn, "arguments", NULL)) != NULL) {
-            llmgw_out_cstr(&o->args[k], s);
-        }
-    }
-
-    s = llmgw_json_str(choice, "finish_reason", NULL);
-    if (s) {
-        oai_copy(o->finish, sizeof(o->finish), s);
-        o->finishes++;
-    }
-}
-
-
-static void
-oai_read(oai_t *o, const llmgw_out_t *out)
-{
-    char    *text, *ev, *next;
-    json_t  *c;
-
-    memset(o, 0, sizeof(oai_t));
-
-    text = malloc(out->len + 1);
-    memcpy(text, out->data, out->len);
-    text[out->len] = '\0';
-
-    for (ev = text; *ev; ev = next) {
-        next = strstr(ev, "\n\n");
-
-        if (next == NULL) {
-            o->bad++;
-            break;
-        }
-
-        *next = '\0';
-        next += 2;
-
-        if (o->done || o->errors) {
-            o->after_end++;
-        }
-
-        if (strncmp(ev, "data: ", 6) != 0) {
-            o->bad++;
-            continue;
-        }
-
-        if (strcmp(ev + 6, "[DONE]") == 0) {
-            o->done++;
-            continue;
-        }
-
-        c = json_loads(ev + 6, 0, NULL);
-
-        if (!json_is_object(c)) {
-            o->bad++;
-            json_decref(c);
-            continue;
-        }
-
-        oai_chunk(o, c);
-        json_decref(c);
-    }
-
-    free(text);
-}
-
-
-static void
-oai_free(oai_t *o)
-{
-    unsigned  i;
-
-    llmgw_out_free(&o->text);
-    llmgw_out_free(&o->reasoning);
-
-    for (i = 0; i < 4; i++) {
-        llmgw_out_free(&o->args[i]);
-    }
-
-    json_decref(o->usage);
-}
-
-
-static int64_t
-usage_of(json_t *usage, const char *key)
-{
-    json_t  *v;
-
-    v = json_object_get(usage, key);
-
-    return json_is_integer(v) ? json_integer_value(v) : -1;
-}
-
-
-/*
- * What an Anthropic client reads from the events: seq names them, with
- * runs of deltas to one block written once: "start(text,0) delta(0)
- * stop(0)".  bad counts events whose name is not their data's type,
- * deltas to a block not open, blocks started twice or stopped unopened.
- */
-
-typedef struct {
-    char          seq[1024];
-    llmgw_out_t   text;
-    llmgw_out_t   thinking;
-    llmgw_out_t   args;
-    json_t       *delta;        /* message_delta */
-    json_t       *error;
-    json_t       *tool;         /* the first tool_use block */
-    unsigned      bad;
-    unsigned      open[64];     /* 1 started, 2 stopped */
-} ant_t;
-
-
-static void
-ant_seq(ant_t *a, const char *s)
-{
-    size_t  n;
-
-    n = strlen(a->seq);
-    snprintf(a->seq + n, sizeof(a->seq) - n, "%s%s", n ? " " : "", s);
-}
-
-
-static void
-ant_event(ant_t *a, const char *name, json_t *ev)
-{
-    char         tok[64];
-    size_t       n;
-    json_t      *block, *delta;
-    json_int_t   i;
-    const char  *type;
-
-    type = llmgw_json_str(ev, "type", NULL);
-
-    if (type == NULL || strcmp(type, name) != 0) {
-        a->bad++;
-        return;
-    }
-
-    i = json_integer_value(json_object_get(ev, "index"));
-
-    if (i < 0 || i >= 64) {
-        a->bad++;
-        return;
-    }
-
-    if (strcmp(name, "content_block_start") == 0) {
-        block = json_object_get(ev, "content_block");
-        type = llmgw_json_str(block, "type", NULL);
-
-        if (a->open[i] || type == NULL) {
-            a->bad++;
-        }
-
-        a->open[i] = 1;
-
-        if (strcmp(type ? type : "", "tool_use") == 0 && a->tool == NULL) {
-            a->tool = json_incref(block);
-        }
-
-        snprintf(tok, sizeof(tok), "start(%s,%d)", type ? type : "?",
-                 (int) i);
-        ant_seq(a, tok);
-
-    } else if (strcmp(name, "content_block_delta") == 0) {
-        delta = json_object_get(ev, "delta");
-        type = llmgw_json_str(delta, "type", NULL);
-
-        if (a->open[i] != 1 || type == NULL) {
-            a->bad++;
-            return;
-        }
-
-        if (strcmp(type, "text_delta") == 0) {
-            llmgw_out_cstr(&a->text, llmgw_json_str(delta, "text", NULL));
-
-        } else if (strcmp(type, "thinking_delta") == 0) {
-            llmgw_out_cstr(&a->thinking,
-                           llmgw_json_str(delta, "thinking", NULL));
-
-        } else if (strcmp(type, "input_json_delta") == 0) {
-            llmgw_out_cstr(&a->args,
-                           llmgw_json_str(delta, "partial_json", NULL));
-        }
-
-        snprintf(tok, sizeof(tok), "delta(%d)", (int) i);
-        n = strlen(a->seq);
-
-        if (n < strlen(tok) || strcmp(a->seq + n - strlen(tok), tok) != 0) {
-            ant_seq(a, tok);
-        }
-
-    } else if (strcmp(name, "content_block_stop") == 0) {
-        if (a->open[i] != 1) {
-            a->bad++;
-        }
-
-        a->open[i] = 2;
-        snprintf(tok, sizeof(tok), "stop(%d)", (int) i);
-        ant_seq(a, tok);
-
-    } else if (strcmp(name, "message_delta") == 0) {
-        a->delta = json_incref(ev);
-        ant_seq(a, name);
-
-    } else if (strcmp(name, "error") == 0) {
-        a->error = json_incref(json_object_get(ev, "error"));
-        ant_seq(a, name);
-
-    } else {
-        ant_seq(a, name);
-    }
-}
-
-
-static void
-ant_read(ant_t *a, const llmgw_out_t *out)
-{
-    char    *text, *ev, *next, *nl;
-    json_t  *v;
-
-    memset(a, 0, sizeof(ant_t));
-
-    text = malloc(out->len + 1);
-    memcpy(text, out->data, out->len);
-    text[out->len] = '\0';
-
-    for (ev = text; *ev; ev = next) {
-        next = strstr(ev, "\n\n");
-
-        if (next == NULL) {
-            a->bad++;
-            break;
-        }
-
-        *next = '\0';
-        next += 2;
-
-        nl = strchr(ev, '\n');
-
-        if (strncmp(ev, "event: ", 7) != 0 || nl == NULL
-            || strncmp(nl + 1, "data: ", 6) != 0)
-        {
-            a->bad++;
-            continue;
-        }
-
-        *nl = '\0';
-        v = json_loads(nl + 7, 0, NULL);
-
-        if (v == NULL) {
-            a->bad++;
-            continue;
-        }
-
-        ant_event(a, ev + 7, v);
-        json_decref(v);
-    }
-
-    free(text);
-}
-
-
-static void
-ant_free(ant_t *a)
-{
-    llmgw_out_free(&a->text);
-    llmgw_out_free(&a->thinking);
-    llmgw_out_free(&a->args);
-    json_decref(a->delta);
-    json_decref(a->error);
-    json_decref(a->tool);
 }
 
 
@@ -1884,6 +1458,12 @@ main(int argc, char **argv)
     test_response_in();
     test_error_in();
     test_embeddings();
+
+    /* the id and model of every stream's chunks: run_frames() and
+     * open_stream() give them */
+    oai_want_id = "chatcmpl-gw1";
+    oai_want_model = "client-model";
+
     test_recordings();
     test_stream_cases();
 

@@ -6,11 +6,7 @@
  * byte.
  */
 
-#include <stdint.h>
-
-#include "llmgw_xlate.h"
-#include "llmgw_sse.h"
-#include "unit.h"
+#include "xstream_feed.h"
 
 
 static const char  *fixtures = "fixtures";
@@ -18,22 +14,6 @@ static const char  *fixtures = "fixtures";
 #define CO   (&llmgw_format_cohere)
 #define OAI  (&llmgw_format_openai)
 #define ANT  (&llmgw_format_anthropic)
-
-
-static json_t *
-parse(const char *text)
-{
-    json_t        *v;
-    json_error_t   e;
-
-    v = json_loads(text, JSON_DECODE_ANY, &e);
-    if (v == NULL) {
-        fprintf(stderr, "bad JSON in a test: %s: %s\n", e.text, text);
-        exit(2);
-    }
-
-    return v;
-}
 
 
 static json_t *
@@ -53,43 +33,6 @@ parse_file(const char *name)
     }
 
     return v;
-}
-
-
-/* got (released here) is the JSON text want */
-
-static void
-check_json(const char *what, json_t *got, const char *want)
-{
-    char    *g, *w;
-    json_t  *v;
-
-    v = parse(want);
-
-    g = got ? json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
-            : NULL;
-    w = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-
-    CHECK(got && json_equal(got, v), "%s:\n    got  %s\n    want %s", what,
-          g ? g : "NULL", w);
-
-    free(g);
-    free(w);
-    json_decref(v);
-    json_decref(got);
-}
-
-
-static void
-check_err(const char *what, const llmgw_xerr_t *err, int status,
-    const char *type, const char *needle)
-{
-    CHECK_INT(err->status, status, "%s: status (%s)", what, err->message);
-    CHECK(err->type && strcmp(err->type, type) == 0, "%s: type %s, want %s",
-          what, err->type ? err->type : "NULL", type);
-    CHECK(strstr(err->message, needle) != NULL,
-          "%s: message \"%s\" does not name \"%s\"", what, err->message,
-          needle);
 }
 
 
@@ -779,7 +722,7 @@ test_responses(void)
 /* error bodies */
 
 static void
-check_error_in(const char *what, const char *body, int status, int rc,
+check_error_msg(const char *what, const char *body, int status, int rc,
     int want_status, const char *type, const char *message)
 {
     int            got;
@@ -835,24 +778,24 @@ test_errors(void)
         snprintf(body, sizeof(body), "{\"id\":\"abc\",\"message\":"
                  "\"status %d\"}", statuses[i].status);
         snprintf(want, sizeof(want), "status %d", statuses[i].status);
-        check_error_in(want, body, statuses[i].status, 0, statuses[i].want,
-                       statuses[i].type, want);
+        check_error_msg(want, body, statuses[i].status, 0, statuses[i].want,
+                        statuses[i].type, want);
     }
 
-    check_error_in("a 2xx error", "{\"message\":\"internal error\"}", 200, 0,
-                   502, "api_error", "internal error");
-    check_error_in("an answer", "{\"id\":\"x\",\"message\":{\"role\":"
-                   "\"assistant\"},\"finish_reason\":\"COMPLETE\"}", 200, -1,
-                   0, NULL, NULL);
-    check_error_in("a string message with finish_reason",
-                   "{\"message\":\"x\",\"finish_reason\":\"ERROR\"}", 200,
-                   -1, 0, NULL, NULL);
-    check_error_in("no message", "{\"error\":\"x\"}", 400, -1, 0, NULL,
-                   NULL);
-    check_error_in("not an object", "[{\"message\":\"x\"}]", 400, -1, 0,
-                   NULL, NULL);
-    check_error_in("an empty message", "{\"message\":\"\"}", 429, 0, 429,
-                   "rate_limit_error", "The provider returned an error");
+    check_error_msg("a 2xx error", "{\"message\":\"internal error\"}", 200, 0,
+                    502, "api_error", "internal error");
+    check_error_msg("an answer", "{\"id\":\"x\",\"message\":{\"role\":"
+                    "\"assistant\"},\"finish_reason\":\"COMPLETE\"}", 200, -1,
+                    0, NULL, NULL);
+    check_error_msg("a string message with finish_reason",
+                    "{\"message\":\"x\",\"finish_reason\":\"ERROR\"}", 200,
+                    -1, 0, NULL, NULL);
+    check_error_msg("no message", "{\"error\":\"x\"}", 400, -1, 0, NULL,
+                    NULL);
+    check_error_msg("not an object", "[{\"message\":\"x\"}]", 400, -1, 0,
+                    NULL, NULL);
+    check_error_msg("an empty message", "{\"message\":\"\"}", 429, 0, 429,
+                    "rate_limit_error", "The provider returned an error");
 
     memset(big, 'a', 254);
     memcpy(big + 254, "\xc3\xa9 and more", 11);
@@ -861,8 +804,8 @@ test_errors(void)
     snprintf(body, sizeof(body), "{\"message\":\"%s\"}", big);
     memset(want, 'a', 254);
     want[254] = '\0';
-    check_error_in("a long message, cut before a character", body, 400, 0,
-                   400, "invalid_request_error", want);
+    check_error_msg("a long message, cut before a character", body, 400, 0,
+                    400, "invalid_request_error", want);
 }
 
 
@@ -1007,576 +950,8 @@ test_embeddings(void)
 }
 
 
-/*
- * Streams: a fixture through the SSE splitter and an xstream, as the
- * gateway does: each event's fields to llmgw_xstream_event, the bytes of
- * an event never ended by a blank line as a last event, then
- * llmgw_xstream_end.  The client's output is collected.
- */
-
-typedef struct {
-    void   **blocks;
-    size_t   n;
-} pool_t;
-
-
-static void *
-pool_alloc(void *data, size_t size)
-{
-    pool_t  *pool;
-    void   **b;
-
-    pool = data;
-
-    b = realloc(pool->blocks, (pool->n + 1) * sizeof(void *));
-    if (b == NULL) {
-        abort();
-    }
-
-    pool->blocks = b;
-    pool->blocks[pool->n] = malloc(size);
-
-    return pool->blocks[pool->n++];
-}
-
-
-typedef struct {
-    llmgw_xstream_t   s;
-    llmgw_out_t       got;
-} run_t;
-
-
-static void
-run_event(run_t *r, const unsigned char *raw, size_t len)
-{
-    unsigned char       *buf;
-    llmgw_sse_fields_t   f;
-
-    buf = malloc(len + 1);
-    llmgw_sse_parse_fields(raw, len, buf, &f);
-
-    if (f.data) {
-        llmgw_xstream_event(&r->s, (const char *) f.event, f.event_len,
-                            (const char *) f.data, f.data_len);
-        llmgw_out_raw(&r->got, r->s.out.data, r->s.out.len);
-        r->s.out.len = 0;
-    }
-
-    free(buf);
-}
-
-
-static int
-on_event(void *data, const unsigned char *raw, size_t len)
-{
-    run_event(data, raw, len);
-    return 0;
-}
-
-
-/* feeds p[0..n) cut at cut, or byte by byte; got: the client's output */
-
-static void
-run_stream(llmgw_out_t *got, const llmgw_format_t *client,
-    const unsigned char *p, size_t n, size_t cut, unsigned bytewise)
-{
-    size_t                i, len;
-    run_t                 r;
-    pool_t                pool;
-    llmgw_sse_t           sse;
-    unsigned char        *piece;
-    const unsigned char  *raw;
-
-    memset(&r, 0, sizeof(run_t));
-    memset(&pool, 0, sizeof(pool_t));
-
-    if (llmgw_xstream_init(&r.s, CO, client, "client-model", 12, 1700000000)
-        != 0)
-    {
-        abort();
-    }
-
-    r.s.include_usage = 1;
-
-    sse.alloc = pool_alloc;
-    sse.alloc_data = &pool;
-    sse.event = on_event;
-    sse.event_data = &r;
-    sse.max_event = 1 << 20;
-    llmgw_sse_init(&sse);
-
-    for (i = 0; i < n; i += len) {
-        len = bytewise ? 1 : (i < cut ? cut - i : n - i);
-
-        piece = malloc(len);
-        memcpy(piece, p + i, len);
-
-        if (llmgw_sse_feed(&sse, piece, len) != LLMGW_SSE_OK) {
-            abort();
-        }
-
-        free(piece);
-    }
-
-    len = llmgw_sse_pending(&sse, &raw);
-
-    if (len) {
-        run_event(&r, raw, len);
-    }
-
-    llmgw_xstream_end(&r.s);
-    llmgw_out_raw(&r.got, r.s.out.data, r.s.out.len);
-
-    while (pool.n) {
-        free(pool.blocks[--pool.n]);
-    }
-
-    free(pool.blocks);
-    llmgw_xstream_free(&r.s);
-
-    if (r.got.failed) {
-        abort();
-    }
-
-    *got = r.got;
-}
-
-
-static void
-run_text(llmgw_out_t *got, const llmgw_format_t *client, const char *text)
-{
-    run_stream(got, client, (const unsigned char *) text, strlen(text),
-               strlen(text), 0);
-}
-
-
-/* the same output whole, at every cut in two, and byte by byte */
-
-static void
-run_splits(const char *what, llmgw_out_t *whole,
-    const llmgw_format_t *client, const unsigned char *p, size_t n)
-{
-    size_t       c;
-    unsigned     bad;
-    llmgw_out_t  got;
-
-    run_stream(whole, client, p, n, n, 0);
-    CHECK(whole->len > 0, "%s: output", what);
-
-    bad = 0;
-
-    for (c = 0; c <= n; c++) {
-        run_stream(&got, client, p, n, c, 0);
-
-        if ((got.len != whole->len
-             || memcmp(got.data, whole->data, got.len) != 0)
-            && bad++ == 0)
-        {
-            UNIT_FAIL("%s: split at %zu differs", what, c);
-        }
-
-        llmgw_out_free(&got);
-    }
-
-    CHECK_INT(bad, 0, "%s: every split in two gives the same output", what);
-
-    run_stream(&got, client, p, n, 0, 1);
-    CHECK_MEM(got.data, got.len, whole->data, whole->len,
-              "%s: byte by byte", what);
-    llmgw_out_free(&got);
-}
-
-
-/* what an OpenAI client reads from the chunks */
-
-typedef struct {
-    llmgw_out_t   text;
-    llmgw_out_t   reasoning;
-    llmgw_out_t   args[4];
-    char          id[4][64];
-    char          name[4][64];
-    char          chunk_id[80];
-    unsigned      tools;
-    char          finish[32];
-    unsigned      finishes;
-    json_t       *usage;
-    unsigned      usages;
-    char          error[64];
-    char          error_msg[256];
-    unsigned      errors;
-    unsigned      done;
-    unsigned      bad;
-    unsigned      after_end;    /* chunks after [DONE] or an error */
-} oai_t;
-
-
-static void
-oai_copy(char *dst, size_t size, const char *src)
-{
-    snprintf(dst, size, "%s", src ? src : "");
-}
-
-
-static void
-oai_chunk(oai_t *o, json_t *c)
-{
-    size_t       i;
-    json_t      *choice, *delta, *call, *fn, *v, *e;
-    json_int_t   k;
-    const char  *s;
-
-    e = json_object_get(c, "error");
-
-    if (e) {
-        o->errors++;
-        oai_copy(o->error, sizeof(o->error), llmgw_json_str(e, "type", NULL));
-        oai_copy(o->error_msg, sizeof(o->error_msg),
-                 llmgw_json_str(e, "message", NULL));
-        return;
-    }
-
-    oai_copy(o->chunk_id, sizeof(o->chunk_id), llmgw_json_str(c, "id", NULL));
-
-    if (json_is_object(json_object_get(c, "usage"))) {
-        o->usages++;
-        json_decref(o->usage);
-        o->usage = json_incref(json_object_get(c, "usage"));
-    }
-
-    choice = json_array_get(json_object_get(c, "choices"), 0);
-    delta = json_object_get(choice, "delta");
-
-    s = llmgw_json_str(delta, "content", NULL);
-    if (s) {
-        llmgw_out_cstr(&o->text, s);
-    }
-
-    s = llmgw_json_str(delta, "reasoning_content", NULL);
-    if (s) {
-        llmgw_out_cstr(&o->reasoning, s);
-    }
-
-    json_array_foreach(json_object_get(delta, "tool_calls"), i, call) {
-        k = json_integer_value(json_object_get(call, "index"));
-        fn = json_object_get(call, "function");
-
-        if (k < 0 || k >= 4) {
-            o->bad++;
-            continue;
-        }
-
-        if ((unsigned) k + 1 > o->tools) {
-            o->tools = (unsigned) k + 1;
-        }
-
-        if ((v = json_object_get(call, "id")) != NULL) {
-            oai_copy(o->id[k], 64, json_string_value(v));
-        }
-
-        if ((s = llmgw_json_str(fn, "name", NULL)) != NULL) {
-            oai_copy(o->name[k], 64, s);
-        }
-
-        if ((s = llmgw_json_str(fn, "arguments", NULL)) != NULL) {
-            llmgw_out_cstr(&o->args[k], s);
-        }
-    }
-
-    s = llmgw_json_str(choice, "finish_reason", NULL);
-    if (s) {
-        o->finishes++;
-        oai_copy(o->finish, sizeof(o->finish), s);
-    }
-}
-
-
-static void
-oai_read(oai_t *o, const llmgw_out_t *out)
-{
-    char    *text, *ev, *next;
-    json_t  *c;
-
-    memset(o, 0, sizeof(oai_t));
-
-    text = malloc(out->len + 1);
-    memcpy(text, out->data, out->len);
-    text[out->len] = '\0';
-
-    for (ev = text; *ev; ev = next) {
-        next = strstr(ev, "\n\n");
-
-        if (next == NULL) {
-            o->bad++;
-            break;
-        }
-
-        *next = '\0';
-        next += 2;
-
-        if (o->done || o->errors) {
-            o->after_end++;
-        }
-
-        if (strncmp(ev, "data: ", 6) != 0) {
-            o->bad++;
-            continue;
-        }
-
-        if (strcmp(ev + 6, "[DONE]") == 0) {
-            o->done++;
-            continue;
-        }
-
-        c = json_loads(ev + 6, 0, NULL);
-
-        if (c == NULL) {
-            o->bad++;
-            continue;
-        }
-
-        oai_chunk(o, c);
-        json_decref(c);
-    }
-
-    free(text);
-}
-
-
-static void
-oai_free(oai_t *o)
-{
-    unsigned  i;
-
-    llmgw_out_free(&o->text);
-    llmgw_out_free(&o->reasoning);
-
-    for (i = 0; i < 4; i++) {
-        llmgw_out_free(&o->args[i]);
-    }
-
-    json_decref(o->usage);
-}
-
-
-static int64_t
-usage_of(json_t *usage, const char *key)
-{
-    json_t  *v;
-
-    v = json_object_get(usage, key);
-
-    return json_is_integer(v) ? json_integer_value(v) : -1;
-}
-
-
-static const char *
-str0(json_t *obj, const char *key)
-{
-    const char  *s;
-
-    s = llmgw_json_str(obj, key, NULL);
-
-    return s ? s : "";
-}
-
-
-/*
- * What an Anthropic client reads from the events: seq names them, with
- * runs of deltas to one block written once: "start(text,0) delta(0)
- * stop(0)".  bad counts events whose name is not their data's type,
- * deltas to a block not open, blocks started twice or stopped unopened.
- */
-
-typedef struct {
-    char          seq[1024];
-    llmgw_out_t   text;
-    llmgw_out_t   thinking;
-    llmgw_out_t   args;
-    json_t       *start;        /* message_start's message */
-    json_t       *delta;        /* message_delta */
-    json_t       *error;
-    json_t       *tool;         /* the first tool_use block */
-    unsigned      bad;
-    unsigned      open[64];     /* 1 started, 2 stopped */
-} ant_t;
-
-
-static void
-ant_seq(ant_t *a, const char *s)
-{
-    size_t  n;
-
-    n = strlen(a->seq);
-    snprintf(a->seq + n, sizeof(a->seq) - n, "%s%s", n ? " " : "", s);
-}
-
-
-static void
-ant_event(ant_t *a, const char *name, json_t *ev)
-{
-    char         tok[64], last[64];
-    size_t       n;
-    json_t      *block, *delta;
-    json_int_t   i;
-    const char  *type, *p;
-
-    type = llmgw_json_str(ev, "type", NULL);
-
-    if (type == NULL || strcmp(type, name) != 0) {
-        a->bad++;
-        return;
-    }
-
-    i = json_integer_value(json_object_get(ev, "index"));
-
-    if (i < 0 || i >= 64) {
-        a->bad++;
-        return;
-    }
-
-    if (strcmp(name, "message_start") == 0) {
-        a->start = json_incref(json_object_get(ev, "message"));
-        ant_seq(a, name);
-
-    } else if (strcmp(name, "content_block_start") == 0) {
-        block = json_object_get(ev, "content_block");
-        type = llmgw_json_str(block, "type", NULL);
-
-        if (a->open[i] || type == NULL) {
-            a->bad++;
-        }
-
-        a->open[i] = 1;
-
-        if (strcmp(type ? type : "", "tool_use") == 0 && a->tool == NULL) {
-            a->tool = json_incref(block);
-        }
-
-        snprintf(tok, sizeof(tok), "start(%s,%d)", type ? type : "?",
-                 (int) i);
-        ant_seq(a, tok);
-
-    } else if (strcmp(name, "content_block_delta") == 0) {
-        delta = json_object_get(ev, "delta");
-        type = llmgw_json_str(delta, "type", NULL);
-
-        if (a->open[i] != 1 || type == NULL) {
-            a->bad++;
-            return;
-        }
-
-        if (strcmp(type, "text_delta") == 0) {
-            llmgw_out_cstr(&a->text, llmgw_json_str(delta, "text", NULL));
-
-        } else if (strcmp(type, "thinking_delta") == 0) {
-            llmgw_out_cstr(&a->thinking,
-                           llmgw_json_str(delta, "thinking", NULL));
-
-        } else if (strcmp(type, "input_json_delta") == 0) {
-            llmgw_out_cstr(&a->args,
-                           llmgw_json_str(delta, "partial_json", NULL));
-        }
-
-        snprintf(tok, sizeof(tok), "delta(%d)", (int) i);
-
-        n = strlen(a->seq);
-        p = a->seq + n;
-
-        while (p > a->seq && p[-1] != ' ') {
-            p--;
-        }
-
-        snprintf(last, sizeof(last), "%s", p);
-
-        if (strcmp(last, tok) != 0) {
-            ant_seq(a, tok);
-        }
-
-    } else if (strcmp(name, "content_block_stop") == 0) {
-        if (a->open[i] != 1) {
-            a->bad++;
-        }
-
-        a->open[i] = 2;
-        snprintf(tok, sizeof(tok), "stop(%d)", (int) i);
-        ant_seq(a, tok);
-
-    } else if (strcmp(name, "message_delta") == 0) {
-        a->delta = json_incref(ev);
-        ant_seq(a, name);
-
-    } else if (strcmp(name, "error") == 0) {
-        a->error = json_incref(json_object_get(ev, "error"));
-        ant_seq(a, name);
-
-    } else {
-        ant_seq(a, name);
-    }
-}
-
-
-static void
-ant_read(ant_t *a, const llmgw_out_t *out)
-{
-    char    *text, *ev, *next, *nl;
-    json_t  *v;
-
-    memset(a, 0, sizeof(ant_t));
-
-    text = malloc(out->len + 1);
-    memcpy(text, out->data, out->len);
-    text[out->len] = '\0';
-
-    for (ev = text; *ev; ev = next) {
-        next = strstr(ev, "\n\n");
-
-        if (next == NULL) {
-            a->bad++;
-            break;
-        }
-
-        *next = '\0';
-        next += 2;
-
-        nl = strchr(ev, '\n');
-
-        if (strncmp(ev, "event: ", 7) != 0 || nl == NULL
-            || strncmp(nl + 1, "data: ", 6) != 0)
-        {
-            a->bad++;
-            continue;
-        }
-
-        *nl = '\0';
-        v = json_loads(nl + 7, 0, NULL);
-
-        if (v == NULL) {
-            a->bad++;
-            continue;
-        }
-
-        ant_event(a, ev + 7, v);
-        json_decref(v);
-    }
-
-    free(text);
-}
-
-
-static void
-ant_free(ant_t *a)
-{
-    llmgw_out_free(&a->text);
-    llmgw_out_free(&a->thinking);
-    llmgw_out_free(&a->args);
-    json_decref(a->start);
-    json_decref(a->delta);
-    json_decref(a->error);
-    json_decref(a->tool);
-}
-
-
-/* the reference: what the fixture says, read by jansson line by line */
+/* streams, through xstream_feed.h; the reference: what the fixture says,
+ * read by jansson line by line */
 
 typedef struct {
     llmgw_out_t   text;
@@ -1796,13 +1171,13 @@ test_stream_fixtures(void)
         reference(p, n, &ref);
 
         snprintf(what, sizeof(what), "%s to openai", cohere_streams[i].file);
-        run_splits(what, &whole, OAI, p, n);
+        run_splits(what, &whole, CO, OAI, p, n);
         check_openai_out(what, &whole, &cohere_streams[i], &ref);
         llmgw_out_free(&whole);
 
         snprintf(what, sizeof(what), "%s to anthropic",
                  cohere_streams[i].file);
-        run_splits(what, &whole, ANT, p, n);
+        run_splits(what, &whole, CO, ANT, p, n);
         check_anthropic_out(what, &whole, &cohere_streams[i], &ref);
         llmgw_out_free(&whole);
 
@@ -1817,40 +1192,13 @@ test_stream_fixtures(void)
 static void
 test_unnamed_events(void)
 {
-    size_t          i, n, k, len;
-    char           *q, *line;
-    llmgw_out_t     named, unnamed;
+    size_t          i, n;
     unsigned char  *p;
 
     for (i = 0; i < sizeof(cohere_streams) / sizeof(cohere_streams[0]); i++)
     {
         p = unit_read_file(fixtures, cohere_streams[i].file, &n);
-        q = malloc(n + 1);
-        k = 0;
-
-        for (line = (char *) p; *line; ) {
-            len = strcspn(line, "\n");
-
-            if (strncmp(line, "event:", 6) != 0) {
-                memcpy(q + k, line, len);
-                k += len;
-
-                if (line[len] == '\n') {
-                    q[k++] = '\n';
-                }
-            }
-
-            line += len + (line[len] == '\n');
-        }
-
-        run_stream(&named, OAI, p, n, n, 0);
-        run_stream(&unnamed, OAI, (unsigned char *) q, k, k, 0);
-        CHECK_MEM(unnamed.data, unnamed.len, named.data, named.len,
-                  "%s: events without names", cohere_streams[i].file);
-
-        llmgw_out_free(&named);
-        llmgw_out_free(&unnamed);
-        free(q);
+        check_unnamed(cohere_streams[i].file, CO, p, n);
         free(p);
     }
 }
@@ -1938,15 +1286,15 @@ test_cut_streams(void)
         bad_oai = 0;
         bad_ant = 0;
 
-        run_stream(&whole_oai, OAI, p, n, n, 0);
-        run_stream(&whole_ant, ANT, p, n, n, 0);
+        run_stream(&whole_oai, CO, OAI, p, n, n, 0);
+        run_stream(&whole_ant, CO, ANT, p, n, n, 0);
         fin_oai = find(&whole_oai, 0, "\"finish_reason\":\"");
         fin_ant = find(&whole_ant, 0, "event: message_delta");
         CHECK(fin_oai < whole_oai.len && fin_ant < whole_ant.len,
               "%s: whole streams finish", cohere_streams[i].file);
 
         for (c = 0; c <= n; c++) {
-            run_stream(&got, OAI, p, c, c, 0);
+            run_stream(&got, CO, OAI, p, c, c, 0);
 
             if (check_cut(&got, &whole_oai, c < end, fin_oai,
                           "data: {\"error\":")
@@ -1959,7 +1307,7 @@ test_cut_streams(void)
 
             llmgw_out_free(&got);
 
-            run_stream(&got, ANT, p, c, c, 0);
+            run_stream(&got, CO, ANT, p, c, c, 0);
 
             if (check_cut(&got, &whole_ant, c < end, fin_ant,
                           "event: error\n")
@@ -2015,7 +1363,7 @@ check_oai_error(const char *what, const char *in, const char *type,
     oai_t        o;
     llmgw_out_t  got;
 
-    run_text(&got, OAI, in);
+    run_text(&got, CO, OAI, in);
     oai_read(&o, &got);
     CHECK(o.errors == 1 && o.done == 0 && o.finishes == 0 && o.bad == 0
           && o.after_end == 0, "%s: an error and nothing after: %.*s", what,
@@ -2037,7 +1385,7 @@ test_stream_events(void)
 
     /* thinking in reasoning models; text in content-start; citations,
      * debug events and unknown ones ignored; comments */
-    run_text(&got, OAI, START
+    run_text(&got, CO, OAI, START
              ": keep-alive\n\n"
              "event: content-start\ndata: {\"type\":\"content-start\","
              "\"index\":0,\"delta\":{\"message\":{\"content\":{\"type\":"
@@ -2079,7 +1427,7 @@ test_stream_events(void)
 
     /* two calls: indexes mapped to 0 and 1, a repeated start ignored, a
      * delta without an index to the last call, one to no call ignored */
-    run_text(&got, OAI, START
+    run_text(&got, CO, OAI, START
              TOOL_START("3", "c-a", "f", "{\\\"x\\\":")
              TOOL_DELTA(",\"index\":3", "1}")
              TOOL_START("3", "c-z", "z", "oops")
@@ -2105,7 +1453,7 @@ test_stream_events(void)
     oai_free(&o);
     llmgw_out_free(&got);
 
-    run_text(&got, ANT, START
+    run_text(&got, CO, ANT, START
              TOOL_START("0", "c-a", "f", "")
              TOOL_DELTA(",\"index\":0", "{}")
              END("TOOL_CALL"));
@@ -2119,7 +1467,7 @@ test_stream_events(void)
     llmgw_out_free(&got);
 
     /* finishes; usage of tokens only, cached */
-    run_text(&got, OAI, START
+    run_text(&got, CO, OAI, START
              "event: message-end\ndata: {\"type\":\"message-end\",\"delta\":"
              "{\"finish_reason\":\"MAX_TOKENS\",\"usage\":{\"tokens\":"
              "{\"input_tokens\":100.0,\"output_tokens\":3},"
@@ -2133,7 +1481,7 @@ test_stream_events(void)
     oai_free(&o);
     llmgw_out_free(&got);
 
-    run_text(&got, OAI, START "event: message-end\ndata: {\"type\":"
+    run_text(&got, CO, OAI, START "event: message-end\ndata: {\"type\":"
              "\"message-end\",\"delta\":{}}\n\n");
     oai_read(&o, &got);
     CHECK(o.errors == 0 && o.done == 1 && strcmp(o.finish, "stop") == 0,
@@ -2143,7 +1491,7 @@ test_stream_events(void)
     oai_free(&o);
     llmgw_out_free(&got);
 
-    run_text(&got, OAI, END("STOP_SEQUENCE"));
+    run_text(&got, CO, OAI, END("STOP_SEQUENCE"));
     oai_read(&o, &got);
     CHECK(o.errors == 0 && o.done == 1 && strcmp(o.finish, "stop") == 0,
           "STOP_SEQUENCE without message-start: stop");
@@ -2193,7 +1541,7 @@ test_stream_events(void)
                     "api_error", "The provider's stream could not be read");
 
     /* an error to an Anthropic client */
-    run_text(&got, ANT, START END("TIMEOUT"));
+    run_text(&got, CO, ANT, START END("TIMEOUT"));
     ant_read(&a, &got);
     CHECK(a.bad == 0 && strcmp(a.seq, "error") == 0
           && strcmp(str0(a.error, "message"),

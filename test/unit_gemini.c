@@ -5,14 +5,13 @@
  * chunks, cut at every byte.
  */
 
-#include <stdint.h>
-
-#include "llmgw_xlate.h"
-#include "llmgw_sse.h"
-#include "unit.h"
+#include "xstream_feed.h"
 
 
 static const char  *fixtures = "fixtures";
+
+#define GEM  (&llmgw_format_gemini)
+#define OAI  (&llmgw_format_openai)
 
 static char  dumped[8192];
 
@@ -41,22 +40,6 @@ same(json_t *got, const char *want)
     json_decref(w);
 
     return eq;
-}
-
-
-static json_t *
-parse(const char *text)
-{
-    json_t        *v;
-    json_error_t   e;
-
-    v = json_loads(text, 0, &e);
-    if (v == NULL) {
-        fprintf(stderr, "bad JSON in a test: %s: %s\n", e.text, text);
-        abort();
-    }
-
-    return v;
 }
 
 
@@ -842,316 +825,8 @@ test_embeddings(void)
 }
 
 
-/*
- * Streams: the bytes through the splitter (cut where asked) and an xstream
- * gemini -> openai; every event the splitter gives goes to the xstream,
- * but for blank ones, and what is pending at the end too, as the body
- * filter does.
- */
-
-typedef struct {
-    void      **blocks;
-    size_t      n;
-} pool_t;
-
-
-typedef struct {
-    llmgw_xstream_t   s;
-    llmgw_out_t       all;
-} run_t;
-
-
-static void *
-pool_alloc(void *data, size_t size)
-{
-    pool_t  *pool;
-
-    pool = data;
-    pool->blocks = realloc(pool->blocks, (pool->n + 1) * sizeof(void *));
-    pool->blocks[pool->n] = malloc(size);
-
-    return pool->blocks[pool->n++];
-}
-
-
-static void
-pool_free(pool_t *pool)
-{
-    while (pool->n) {
-        free(pool->blocks[--pool->n]);
-    }
-
-    free(pool->blocks);
-}
-
-
-static void
-collect(run_t *r)
-{
-    llmgw_out_raw(&r->all, r->s.out.data, r->s.out.len);
-    r->s.out.len = 0;
-}
-
-
-static int
-on_event(void *data, const unsigned char *raw, size_t len)
-{
-    size_t               i;
-    run_t               *r;
-    unsigned char       *buf;
-    llmgw_sse_fields_t   f;
-
-    r = data;
-
-    for (i = 0; i < len && (raw[i] == '\r' || raw[i] == '\n'); i++) {
-        /* void */
-    }
-
-    if (i == len) {
-        return 0;
-    }
-
-    buf = malloc(len);
-    llmgw_sse_parse_fields(raw, len, buf, &f);
-    llmgw_xstream_event(&r->s, (const char *) f.event, f.event_len,
-                        (const char *) f.data, f.data_len);
-    free(buf);
-    collect(r);
-
-    return 0;
-}
-
-
-/* cut: feed [0, cut) and [cut, n); bytewise: byte by byte */
-
-static char *
-run_stream(const unsigned char *p, size_t n, size_t cut, int bytewise,
-    size_t *len)
-{
-    size_t                i, k, pieces[2];
-    run_t                 r;
-    pool_t                pool;
-    llmgw_sse_t           sse;
-    unsigned char        *piece;
-    llmgw_sse_rc_e        rc;
-    const unsigned char  *raw;
-
-    memset(&r, 0, sizeof(run_t));
-    memset(&pool, 0, sizeof(pool_t));
-
-    if (llmgw_xstream_init(&r.s, &llmgw_format_gemini, &llmgw_format_openai,
-                           "gemini-x", 8, 1700000000) != 0)
-    {
-        abort();
-    }
-
-    r.s.include_usage = 1;
-
-    sse.alloc = pool_alloc;
-    sse.alloc_data = &pool;
-    sse.event = on_event;
-    sse.event_data = &r;
-    sse.max_event = 1 << 20;
-    llmgw_sse_init(&sse);
-
-    rc = LLMGW_SSE_OK;
-
-    if (bytewise) {
-        for (i = 0; i < n && rc == LLMGW_SSE_OK; i++) {
-            piece = malloc(1);
-            *piece = p[i];
-            rc = llmgw_sse_feed(&sse, piece, 1);
-            free(piece);
-        }
-
-    } else {
-        pieces[0] = cut;
-        pieces[1] = n - cut;
-
-        for (i = 0, k = 0; k < 2 && rc == LLMGW_SSE_OK; k++) {
-            piece = malloc(pieces[k] + 1);
-            memcpy(piece, p + i, pieces[k]);
-            rc = llmgw_sse_feed(&sse, piece, pieces[k]);
-            free(piece);
-            i += pieces[k];
-        }
-    }
-
-    if (rc != LLMGW_SSE_OK) {
-        abort();
-    }
-
-    k = llmgw_sse_pending(&sse, &raw);
-
-    if (k) {
-        on_event(&r, raw, k);
-    }
-
-    llmgw_xstream_end(&r.s);
-    collect(&r);
-    llmgw_xstream_free(&r.s);
-    pool_free(&pool);
-
-    llmgw_out_raw(&r.all, "", 1);
-
-    if (r.all.failed) {
-        abort();
-    }
-
-    *len = r.all.len - 1;
-
-    return (char *) r.all.data;
-}
-
-
-/* what a client makes of the chunks */
-
-typedef struct {
-    llmgw_out_t   text;
-    llmgw_out_t   reasoning;
-    llmgw_out_t   args;
-    char          finish[32];
-    char          tool[64];
-    char          tool_id[64];
-    char          id[80];
-    char          error_type[64];
-    char          error[256];
-    unsigned      tools;
-    unsigned      finishes;
-    unsigned      usages;
-    unsigned      done;
-    unsigned      errors;
-    unsigned      after_end;   /* events after [DONE] or an error */
-    unsigned      bad;         /* events that are not chunks */
-    int64_t       prompt;
-    int64_t       completion;
-    int64_t       total;
-} client_t;
-
-
-static void
-client_chunk(client_t *c, json_t *chunk)
-{
-    size_t       len;
-    json_t      *choice, *delta, *call, *usage, *e;
-    const char  *s;
-
-    e = json_object_get(chunk, "error");
-
-    if (json_is_object(e)) {
-        c->errors++;
-        snprintf(c->error_type, sizeof(c->error_type), "%s",
-                 json_string_value(json_object_get(e, "type")));
-        snprintf(c->error, sizeof(c->error), "%s",
-                 json_string_value(json_object_get(e, "message")));
-        return;
-    }
-
-    snprintf(c->id, sizeof(c->id), "%s",
-             json_string_value(json_object_get(chunk, "id")));
-
-    usage = json_object_get(chunk, "usage");
-
-    if (json_is_object(usage)) {
-        c->usages++;
-        c->prompt = json_integer_value(json_object_get(usage,
-                                                       "prompt_tokens"));
-        c->completion = json_integer_value(json_object_get(usage,
-                                                     "completion_tokens"));
-        c->total = json_integer_value(json_object_get(usage,
-                                                      "total_tokens"));
-    }
-
-    choice = json_array_get(json_object_get(chunk, "choices"), 0);
-
-    if (choice == NULL) {
-        return;
-    }
-
-    delta = json_object_get(choice, "delta");
-
-    if ((s = llmgw_json_str(delta, "content", &len))) {
-        llmgw_out_raw(&c->text, s, len);
-    }
-
-    if ((s = llmgw_json_str(delta, "reasoning_content", &len))) {
-        llmgw_out_raw(&c->reasoning, s, len);
-    }
-
-    call = json_array_get(json_object_get(delta, "tool_calls"), 0);
-
-    if ((s = llmgw_json_str(call, "id", NULL))) {
-        c->tools++;
-        snprintf(c->tool_id, sizeof(c->tool_id), "%s", s);
-        snprintf(c->tool, sizeof(c->tool), "%s",
-                 llmgw_json_str(json_object_get(call, "function"), "name",
-                                NULL));
-    }
-
-    if ((s = llmgw_json_str(json_object_get(call, "function"), "arguments",
-                            &len)))
-    {
-        llmgw_out_raw(&c->args, s, len);
-    }
-
-    if ((s = llmgw_json_str(choice, "finish_reason", NULL))) {
-        c->finishes++;
-        snprintf(c->finish, sizeof(c->finish), "%s", s);
-    }
-}
-
-
-static void
-client_read(client_t *c, const char *out, size_t len)
-{
-    json_t      *chunk;
-    const char  *p, *end, *next;
-
-    memset(c, 0, sizeof(client_t));
-    c->prompt = c->completion = c->total = -1;
-
-    for (p = out; p < out + len; p = next) {
-        end = strstr(p, "\n\n");
-
-        if (end == NULL || strncmp(p, "data: ", 6) != 0) {
-            c->bad++;
-            break;
-        }
-
-        next = end + 2;
-
-        if (c->done || c->errors) {
-            c->after_end++;
-        }
-
-        if (end - p == 12 && strncmp(p, "data: [DONE]", 12) == 0) {
-            c->done++;
-            continue;
-        }
-
-        chunk = json_loadb(p + 6, end - p - 6, 0, NULL);
-
-        if (!json_is_object(chunk)) {
-            c->bad++;
-        } else {
-            client_chunk(c, chunk);
-        }
-
-        json_decref(chunk);
-    }
-}
-
-
-static void
-client_free(client_t *c)
-{
-    llmgw_out_free(&c->text);
-    llmgw_out_free(&c->reasoning);
-    llmgw_out_free(&c->args);
-}
-
-
-/* the reference: texts of candidate 0 from every data: line, by jansson */
+/* streams, through xstream_feed.h, gemini to openai; the reference: texts
+ * of candidate 0 from every data: line, by jansson */
 
 static void
 reference(const char *p, size_t n, llmgw_out_t *text, llmgw_out_t *thought)
@@ -1266,7 +941,7 @@ static const stream_case_t  stream_cases[] = {
 
 
 static void
-check_client(const stream_case_t *t, const client_t *c, const char *text,
+check_client(const stream_case_t *t, const oai_t *c, const char *text,
     size_t text_len)
 {
     const char  *f;
@@ -1282,14 +957,15 @@ check_client(const stream_case_t *t, const client_t *c, const char *text,
     }
 
     if (t->id) {
-        CHECK_STR(c->id, strlen(c->id), t->id, "%s: chunk id", f);
+        CHECK_STR(c->chunk_id, strlen(c->chunk_id), t->id, "%s: chunk id",
+                  f);
     }
 
     if (t->tool) {
         CHECK_INT(c->tools, 1, "%s: one tool call", f);
-        CHECK_STR(c->tool, strlen(c->tool), t->tool, "%s: tool", f);
-        CHECK_STR(c->tool_id, strlen(c->tool_id), "call_0", "%s: tool id", f);
-        CHECK_STR(c->args.data, c->args.len, t->args, "%s: args", f);
+        CHECK_STR(c->name[0], strlen(c->name[0]), t->tool, "%s: tool", f);
+        CHECK_STR(c->id[0], strlen(c->id[0]), "call_0", "%s: tool id", f);
+        CHECK_STR(c->args[0].data, c->args[0].len, t->args, "%s: args", f);
 
     } else {
         CHECK_INT(c->tools, 0, "%s: no tool call", f);
@@ -1299,31 +975,34 @@ check_client(const stream_case_t *t, const client_t *c, const char *text,
         CHECK_INT(c->errors, 1, "%s: ends in an error", f);
         CHECK_INT(c->done, 0, "%s: no [DONE]", f);
         CHECK_INT(c->finishes, 0, "%s: no finish", f);
-        CHECK_STR(c->error_type, strlen(c->error_type), t->error_type,
+        CHECK_STR(c->error, strlen(c->error), t->error_type,
                   "%s: error type", f);
-        CHECK(strncmp(c->error, t->error, strlen(t->error)) == 0,
-              "%s: error \"%s\"", f, c->error);
+        CHECK(strncmp(c->error_msg, t->error, strlen(t->error)) == 0,
+              "%s: error \"%s\"", f, c->error_msg);
         return;
     }
 
-    CHECK_INT(c->errors, 0, "%s: no error (%s)", f, c->error);
+    CHECK_INT(c->errors, 0, "%s: no error (%s)", f, c->error_msg);
     CHECK_INT(c->done, 1, "%s: [DONE]", f);
     CHECK_INT(c->finishes, 1, "%s: one finish", f);
     CHECK_STR(c->finish, strlen(c->finish), t->finish, "%s: finish", f);
     CHECK_INT(c->usages, 1, "%s: one usage chunk", f);
-    CHECK_INT(c->prompt, t->prompt, "%s: prompt tokens", f);
-    CHECK_INT(c->completion, t->completion, "%s: completion tokens", f);
-    CHECK_INT(c->total, t->total, "%s: total tokens", f);
+    CHECK_INT(usage_of(c->usage, "prompt_tokens"), t->prompt,
+              "%s: prompt tokens", f);
+    CHECK_INT(usage_of(c->usage, "completion_tokens"), t->completion,
+              "%s: completion tokens", f);
+    CHECK_INT(usage_of(c->usage, "total_tokens"), t->total,
+              "%s: total tokens", f);
 }
 
 
 static void
 test_stream_fixtures(void)
 {
-    char                 *in, *whole, *got;
-    size_t                n, wlen, glen, cut, bad;
-    client_t              c;
-    llmgw_out_t           text, thought;
+    char                 *in;
+    size_t                n;
+    oai_t                 c;
+    llmgw_out_t           text, thought, whole;
     const stream_case_t  *t;
 
     for (t = stream_cases; t->file; t++) {
@@ -1338,31 +1017,12 @@ test_stream_fixtures(void)
                       "%s: the reference reads the fixture", t->file);
         }
 
-        whole = run_stream((unsigned char *) in, n, n, 0, &wlen);
-        client_read(&c, whole, wlen);
+        run_splits(t->file, &whole, GEM, OAI, (unsigned char *) in, n);
+        oai_read(&c, &whole);
         check_client(t, &c, (char *) text.data, text.len);
-        client_free(&c);
+        oai_free(&c);
 
-        bad = 0;
-
-        for (cut = 0; cut <= n; cut++) {
-            got = run_stream((unsigned char *) in, n, cut, 0, &glen);
-
-            if ((glen != wlen || memcmp(got, whole, wlen) != 0) && bad++ == 0)
-            {
-                UNIT_FAIL("%s: cut at %zu: output differs", t->file, cut);
-            }
-
-            free(got);
-        }
-
-        CHECK_INT(bad, 0, "%s: the same output at every cut", t->file);
-
-        got = run_stream((unsigned char *) in, n, 0, 1, &glen);
-        CHECK_MEM(got, glen, whole, wlen, "%s: byte by byte", t->file);
-        free(got);
-
-        free(whole);
+        llmgw_out_free(&whole);
         llmgw_out_free(&text);
         llmgw_out_free(&thought);
         free(in);
@@ -1378,10 +1038,11 @@ test_stream_fixtures(void)
 static void
 test_stream_cut(void)
 {
-    char         *in, *got;
-    size_t        n, len, glen, end, bad, i;
-    client_t      c;
+    char         *in;
+    size_t        n, len, end, bad, i;
+    oai_t         c;
     const char   *last;
+    llmgw_out_t   got;
 
     static const char  *files[] = {
         "gemini-streaming-success-basic-reply-short.sse",
@@ -1405,8 +1066,8 @@ test_stream_cut(void)
         bad = 0;
 
         for (len = 0; len <= n; len++) {
-            got = run_stream((unsigned char *) in, len, len, 0, &glen);
-            client_read(&c, got, glen);
+            run_stream(&got, GEM, OAI, (unsigned char *) in, len, len, 0);
+            oai_read(&c, &got);
 
             if (len < end
                 ? (c.errors != 1 || c.done != 0 || c.finishes != 0)
@@ -1422,8 +1083,8 @@ test_stream_cut(void)
                 bad++;
             }
 
-            client_free(&c);
-            free(got);
+            oai_free(&c);
+            llmgw_out_free(&got);
         }
 
         CHECK_INT(bad, 0, "%s: every cut ends in an error, every whole "
@@ -1437,42 +1098,42 @@ static void
 check_synthetic(const char *what, const char *in, const char *text,
     const char *finish, const char *error_type, const char *error)
 {
-    char      *got;
-    size_t     len;
-    client_t   c;
+    oai_t        c;
+    llmgw_out_t  got;
 
-    got = run_stream((const unsigned char *) in, strlen(in), 0, 0, &len);
-    client_read(&c, got, len);
+    run_text(&got, GEM, OAI, in);
+    oai_read(&c, &got);
 
-    CHECK_INT(c.bad, 0, "%s: every event a chunk: %s", what, got);
+    CHECK_INT(c.bad, 0, "%s: every event a chunk: %s", what,
+              (char *) got.data);
     CHECK_INT(c.after_end, 0, "%s: nothing after the end", what);
     CHECK_STR(c.text.data, c.text.len, text, "%s: text", what);
 
     if (finish) {
-        CHECK_INT(c.errors, 0, "%s: no error: %s", what, c.error);
+        CHECK_INT(c.errors, 0, "%s: no error: %s", what, c.error_msg);
         CHECK_STR(c.finish, strlen(c.finish), finish, "%s: finish", what);
         CHECK_INT(c.done, 1, "%s: [DONE]", what);
 
     } else {
         CHECK_INT(c.errors, 1, "%s: an error", what);
         CHECK_INT(c.finishes, 0, "%s: no finish", what);
-        CHECK_STR(c.error_type, strlen(c.error_type), error_type,
-                  "%s: error type", what);
-        CHECK_STR(c.error, strlen(c.error), error, "%s: error", what);
+        CHECK_STR(c.error, strlen(c.error), error_type, "%s: error type",
+                  what);
+        CHECK_STR(c.error_msg, strlen(c.error_msg), error, "%s: error",
+                  what);
     }
 
-    client_free(&c);
-    free(got);
+    oai_free(&c);
+    llmgw_out_free(&got);
 }
 
 
 static void
 test_stream_synthetic(void)
 {
-    char        *got;
-    size_t       len;
-    client_t     c;
+    oai_t        c;
     const char  *in;
+    llmgw_out_t  got;
 
     check_synthetic("an error object mid-stream",
         "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hi\"}]},"
@@ -1538,28 +1199,33 @@ test_stream_synthetic(void)
         "\"candidatesTokenCount\":20,\"thoughtsTokenCount\":5,"
         "\"totalTokenCount\":125},\"responseId\":\"r-1\"}\n\n";
 
-    got = run_stream((const unsigned char *) in, strlen(in), 0, 0, &len);
+    run_text(&got, GEM, OAI, in);
+    oai_read(&c, &got);
 
-    client_read(&c, got, len);
+    /* the calls' arguments one after the other */
+    llmgw_out_raw(&c.args[0], c.args[1].data, c.args[1].len);
+
     CHECK_INT(c.bad, 0, "two calls: chunks");
     CHECK_STR(c.text.data, c.text.len, "Checking.", "two calls: text");
     CHECK_INT(c.tools, 2, "two calls: two starts");
-    CHECK_STR(c.tool_id, strlen(c.tool_id), "given", "two calls: given id");
-    CHECK_STR(c.args.data, c.args.len,
+    CHECK_STR(c.id[1], strlen(c.id[1]), "given", "two calls: given id");
+    CHECK_STR(c.args[0].data, c.args[0].len,
               "{\"x\":[1,{\"y\":\"\xc3\xa9\\\"\"}]}{}", "two calls: args");
     CHECK_STR(c.finish, strlen(c.finish), "tool_calls", "two calls: finish");
-    CHECK_STR(c.id, strlen(c.id), "r-1", "two calls: response id");
-    CHECK_INT(c.prompt, 100, "two calls: prompt");
-    CHECK_INT(c.completion, 25, "two calls: completion");
-    CHECK_INT(c.total, 125, "two calls: total");
-    CHECK(strstr(got, "\"index\":0,\"id\":\"call_0\"") != NULL,
-          "two calls: the first is call_0: %s", got);
-    CHECK(strstr(got, "\"index\":1,\"id\":\"given\"") != NULL,
+    CHECK_STR(c.chunk_id, strlen(c.chunk_id), "r-1",
+              "two calls: response id");
+    CHECK_INT(usage_of(c.usage, "prompt_tokens"), 100, "two calls: prompt");
+    CHECK_INT(usage_of(c.usage, "completion_tokens"), 25,
+              "two calls: completion");
+    CHECK_INT(usage_of(c.usage, "total_tokens"), 125, "two calls: total");
+    CHECK(contains(&got, "\"index\":0,\"id\":\"call_0\""),
+          "two calls: the first is call_0: %s", (char *) got.data);
+    CHECK(contains(&got, "\"index\":1,\"id\":\"given\""),
           "two calls: the second is tool 1");
-    CHECK(strstr(got, "\"cached_tokens\":60") != NULL,
+    CHECK(contains(&got, "\"cached_tokens\":60"),
           "two calls: cached tokens kept from the first event");
-    client_free(&c);
-    free(got);
+    oai_free(&c);
+    llmgw_out_free(&got);
 }
 
 

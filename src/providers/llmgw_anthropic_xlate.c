@@ -16,10 +16,8 @@
 #include <string.h>
 
 
-/* tool calls one encoded stream may hold, tool_use blocks one decoded
- * stream may index */
+/* tool calls one encoded stream may hold */
 #define LLMGW_ANTHROPIC_TOOLS   256
-#define LLMGW_ANTHROPIC_BLOCKS  256
 
 #define LLMGW_ANTHROPIC_INVALID  "invalid_request_error"
 #define LLMGW_ANTHROPIC_ID_LEN   96
@@ -46,23 +44,19 @@ typedef struct {
 
 /* the provider's stream */
 typedef struct {
-    uint16_t     block_tool[LLMGW_ANTHROPIC_BLOCKS]; /* tool + 1 of block i */
-    unsigned     tools;
-    int64_t      input;
-    int64_t      cache_read;
-    int64_t      cache_write;
-    unsigned     input_seen:1;
+    llmgw_blocks_t   blocks;
+    int64_t          input;
+    int64_t          cache_read;
+    int64_t          cache_write;
+    unsigned         input_seen:1;
 } llmgw_anthropic_dec_t;
 
 
-/* a request being written for Anthropic: consecutive messages of one role
- * become one turn, since Anthropic requires user and assistant to
- * alternate */
+/* a request being written for Anthropic: it requires user and assistant
+ * turns to alternate */
 typedef struct {
-    json_t       *messages;
-    json_t       *content;      /* the blocks of the last turn */
-    unsigned      user;         /* the last turn is the user's */
-    llmgw_out_t   system;
+    llmgw_turns_t    turns;
+    llmgw_out_t      system;
 } llmgw_anthropic_req_t;
 
 
@@ -120,8 +114,6 @@ static json_t *llmgw_anthropic_request_out(json_t *canon,
     const llmgw_xreq_t *opt, llmgw_xerr_t *err);
 static int llmgw_anthropic_turns_out(llmgw_anthropic_req_t *r, json_t *msgs,
     llmgw_xerr_t *err);
-static int llmgw_anthropic_block(llmgw_anthropic_req_t *r, unsigned user,
-    json_t *block, unsigned first, llmgw_xerr_t *err);
 static int llmgw_anthropic_system_out(llmgw_anthropic_req_t *r,
     const char *where, json_t *content, llmgw_xerr_t *err);
 static int llmgw_anthropic_message_out(llmgw_anthropic_req_t *r,
@@ -134,18 +126,14 @@ static int llmgw_anthropic_calls_out(llmgw_anthropic_req_t *r,
     const char *where, json_t *calls, llmgw_xerr_t *err);
 static int llmgw_anthropic_tool_msg_out(llmgw_anthropic_req_t *r,
     const char *where, json_t *m, llmgw_xerr_t *err);
-static void llmgw_anthropic_format_out(llmgw_anthropic_req_t *r,
-    json_t *canon);
 static int llmgw_anthropic_tools_out(json_t *canon, json_t *body,
     llmgw_xerr_t *err);
 static int llmgw_anthropic_tool_choice_out(json_t *canon, json_t *body,
     llmgw_xerr_t *err);
-static int llmgw_anthropic_tool_loop(json_t *messages);
-static int llmgw_anthropic_params_out(json_t *canon, json_t *body,
-    const llmgw_xreq_t *opt, llmgw_xerr_t *err);
+static int llmgw_anthropic_params_out(llmgw_anthropic_req_t *r,
+    json_t *canon, json_t *body, const llmgw_xreq_t *opt, llmgw_xerr_t *err);
 
 static json_t *llmgw_anthropic_response_in(json_t *resp, llmgw_xerr_t *err);
-static json_t *llmgw_anthropic_usage_in(json_t *usage);
 static const char *llmgw_anthropic_finish(const char *stop_reason);
 static int llmgw_anthropic_error_in(json_t *body, int status,
     llmgw_xerr_t *err);
@@ -160,16 +148,6 @@ static int llmgw_anthropic_decode_message(llmgw_xstream_t *s, json_t *ev);
 static int llmgw_anthropic_decode_usage(llmgw_xstream_t *s, json_t *usage,
     unsigned start);
 static int llmgw_anthropic_decode_error(llmgw_xstream_t *s, json_t *ev);
-static int llmgw_anthropic_emit(llmgw_xstream_t *s, llmgw_delta_type_e type,
-    unsigned tool, json_t *text);
-
-static int llmgw_anthropic_join(llmgw_out_t *o, json_t *text,
-    const char *sep);
-static json_t *llmgw_anthropic_string(llmgw_out_t *o);
-static int llmgw_anthropic_append(json_t *array, json_t *v,
-    llmgw_xerr_t *err);
-static int llmgw_anthropic_nomem(llmgw_xerr_t *err);
-static int64_t llmgw_anthropic_count(json_t *obj, const char *key);
 
 
 const llmgw_format_t  llmgw_format_anthropic = {
@@ -199,7 +177,7 @@ llmgw_anthropic_request_in(json_t *req, llmgw_xerr_t *err)
 
     canon = json_object();
     if (canon == NULL) {
-        llmgw_anthropic_nomem(err);
+        llmgw_xerr_nomem(err);
         return NULL;
     }
 
@@ -212,7 +190,7 @@ llmgw_anthropic_request_in(json_t *req, llmgw_xerr_t *err)
     }
 
     if (model && json_object_set(canon, "model", model) != 0) {
-        llmgw_anthropic_nomem(err);
+        llmgw_xerr_nomem(err);
         goto failed;
     }
 
@@ -237,10 +215,9 @@ failed:
 static int
 llmgw_anthropic_messages_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
 {
-    int          rc;
-    size_t       i;
-    json_t      *msgs, *out, *m, *content, *msg;
-    const char  *role;
+    int      rc;
+    size_t   i;
+    json_t  *msgs, *out, *m, *msg;
 
     msgs = json_object_get(req, "messages");
 
@@ -253,7 +230,7 @@ llmgw_anthropic_messages_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
     out = json_array();
 
     if (out == NULL || json_object_set_new(canon, "messages", out) != 0) {
-        return llmgw_anthropic_nomem(err);
+        return llmgw_xerr_nomem(err);
     }
 
     if (llmgw_anthropic_system_in(json_object_get(req, "system"), out, err)
@@ -263,6 +240,9 @@ llmgw_anthropic_messages_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
     }
 
     json_array_foreach(msgs, i, m) {
+        json_t      *content;
+        const char  *role;
+
         role = llmgw_json_str(m, "role", NULL);
 
         if (role == NULL
@@ -278,7 +258,7 @@ llmgw_anthropic_messages_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
 
         if (json_is_string(content)) {
             msg = json_pack("{s:s,s:O}", "role", role, "content", content);
-            rc = llmgw_anthropic_append(out, msg, err);
+            rc = llmgw_json_append(out, msg, err);
 
         } else if (!json_is_array(content)) {
             llmgw_xerr(err, 400, LLMGW_ANTHROPIC_INVALID,
@@ -322,7 +302,7 @@ llmgw_anthropic_system_in(json_t *system, json_t *out, llmgw_xerr_t *err)
         }
 
         msg = json_pack("{s:s,s:O}", "role", "system", "content", system);
-        return llmgw_anthropic_append(out, msg, err);
+        return llmgw_json_append(out, msg, err);
     }
 
     if (!json_is_array(system)) {
@@ -335,7 +315,7 @@ llmgw_anthropic_system_in(json_t *system, json_t *out, llmgw_xerr_t *err)
         type = llmgw_json_str(b, "type", NULL);
 
         if (type == NULL || strcmp(type, "text") != 0
-            || llmgw_anthropic_join(&o, json_object_get(b, "text"), "\n\n")
+            || llmgw_out_join(&o, json_object_get(b, "text"), "\n\n")
                != 0)
         {
             llmgw_out_free(&o);
@@ -347,10 +327,10 @@ llmgw_anthropic_system_in(json_t *system, json_t *out, llmgw_xerr_t *err)
         return 0;
     }
 
-    text = llmgw_anthropic_string(&o);
+    text = llmgw_out_string(&o);
     msg = json_pack("{s:s,s:o}", "role", "system", "content", text);
 
-    return llmgw_anthropic_append(out, msg, err);
+    return llmgw_json_append(out, msg, err);
 
 invalid:
 
@@ -378,7 +358,7 @@ llmgw_anthropic_user_in(json_t *out, size_t i, json_t *content,
 
     parts = json_array();
     if (parts == NULL) {
-        return llmgw_anthropic_nomem(err);
+        return llmgw_xerr_nomem(err);
     }
 
     json_array_foreach(content, j, b) {
@@ -434,7 +414,7 @@ llmgw_anthropic_user_in(json_t *out, size_t i, json_t *content,
         msg = json_pack("{s:s,s:o}", "role", "user", "content", parts);
     }
 
-    return llmgw_anthropic_append(out, msg, err);
+    return llmgw_json_append(out, msg, err);
 
 failed:
 
@@ -472,7 +452,7 @@ llmgw_anthropic_tool_result_in(json_t *out, json_t *parts,
     content = json_object_get(block, "content");
 
     if (json_is_string(content)) {
-        llmgw_anthropic_join(&o, content, NULL);
+        llmgw_out_join(&o, content, NULL);
 
     } else if (json_is_array(content)) {
         json_array_foreach(content, k, b) {
@@ -488,8 +468,7 @@ llmgw_anthropic_tool_result_in(json_t *out, json_t *parts,
             }
 
             if (strcmp(type, "text") == 0) {
-                if (llmgw_anthropic_join(&o, json_object_get(b, "text"),
-                                         "\n")
+                if (llmgw_out_join(&o, json_object_get(b, "text"), "\n")
                     != 0)
                 {
                     llmgw_xerr(err, 400, LLMGW_ANTHROPIC_INVALID,
@@ -511,11 +490,11 @@ llmgw_anthropic_tool_result_in(json_t *out, json_t *parts,
         goto failed;
     }
 
-    text = llmgw_anthropic_string(&o);
+    text = llmgw_out_string(&o);
     msg = json_pack("{s:s,s:O,s:o}", "role", "tool", "tool_call_id", id,
                     "content", text);
 
-    return llmgw_anthropic_append(out, msg, err);
+    return llmgw_json_append(out, msg, err);
 
 failed:
 
@@ -543,7 +522,7 @@ llmgw_anthropic_part_in(json_t *parts, const char *where, json_t *block,
         }
 
         part = json_pack("{s:s,s:O}", "type", "text", "text", text);
-        return llmgw_anthropic_append(parts, part, err);
+        return llmgw_json_append(parts, part, err);
     }
 
     if (strcmp(type, "image") == 0) {
@@ -554,7 +533,7 @@ llmgw_anthropic_part_in(json_t *parts, const char *where, json_t *block,
 
         part = json_pack("{s:s,s:{s:o}}", "type", "image_url",
                          "image_url", "url", url);
-        return llmgw_anthropic_append(parts, part, err);
+        return llmgw_json_append(parts, part, err);
     }
 
     if (strcmp(type, "document") != 0) {
@@ -576,7 +555,7 @@ llmgw_anthropic_part_in(json_t *parts, const char *where, json_t *block,
         }
 
         part = json_pack("{s:s,s:O}", "type", "text", "text", text);
-        return llmgw_anthropic_append(parts, part, err);
+        return llmgw_json_append(parts, part, err);
     }
 
     if (st == NULL || strcmp(st, "base64") != 0) {
@@ -597,7 +576,7 @@ llmgw_anthropic_part_in(json_t *parts, const char *where, json_t *block,
                      "filename", title ? title : "document.pdf",
                      "file_data", url);
 
-    return llmgw_anthropic_append(parts, part, err);
+    return llmgw_json_append(parts, part, err);
 }
 
 
@@ -646,9 +625,9 @@ llmgw_anthropic_source_in(json_t *block, const char *where,
     llmgw_out_cstr(&o, ";base64,");
     llmgw_out_raw(&o, data, dlen);
 
-    url = llmgw_anthropic_string(&o);
+    url = llmgw_out_string(&o);
     if (url == NULL) {
-        llmgw_anthropic_nomem(err);
+        llmgw_xerr_nomem(err);
     }
 
     return url;
@@ -673,7 +652,7 @@ llmgw_anthropic_assistant_in(json_t *out, size_t i, json_t *content,
 
     calls = json_array();
     if (calls == NULL) {
-        return llmgw_anthropic_nomem(err);
+        return llmgw_xerr_nomem(err);
     }
 
     json_array_foreach(content, j, b) {
@@ -688,9 +667,7 @@ llmgw_anthropic_assistant_in(json_t *out, size_t i, json_t *content,
         }
 
         if (strcmp(type, "text") == 0) {
-            if (llmgw_anthropic_join(&o, json_object_get(b, "text"), NULL)
-                != 0)
-            {
+            if (llmgw_out_join(&o, json_object_get(b, "text"), NULL) != 0) {
                 llmgw_xerr(err, 400, LLMGW_ANTHROPIC_INVALID,
                            "%s.text must be a string", where);
                 goto failed;
@@ -701,8 +678,7 @@ llmgw_anthropic_assistant_in(json_t *out, size_t i, json_t *content,
         } else if (strcmp(type, "tool_use") == 0) {
             call = llmgw_anthropic_call_in(b, where, err);
 
-            if (call == NULL || llmgw_anthropic_append(calls, call, err) != 0)
-            {
+            if (call == NULL || llmgw_json_append(calls, call, err) != 0) {
                 goto failed;
             }
 
@@ -721,19 +697,12 @@ llmgw_anthropic_assistant_in(json_t *out, size_t i, json_t *content,
         return 0;
     }
 
-    text = has_text ? llmgw_anthropic_string(&o) : json_null();
-    msg = json_pack("{s:s,s:o}", "role", "assistant", "content", text);
-
-    if (msg && json_array_size(calls)
-        && json_object_set(msg, "tool_calls", calls) != 0)
-    {
-        json_decref(msg);
-        msg = NULL;
-    }
+    text = has_text ? llmgw_out_string(&o) : json_null();
+    msg = llmgw_assistant(text, calls, NULL);
 
     json_decref(calls);
 
-    return llmgw_anthropic_append(out, msg, err);
+    return llmgw_json_append(out, msg, err);
 
 failed:
 
@@ -746,7 +715,6 @@ failed:
 static json_t *
 llmgw_anthropic_call_in(json_t *block, const char *where, llmgw_xerr_t *err)
 {
-    char    *args;
     json_t  *id, *name, *input, *call;
 
     id = json_object_get(block, "id");
@@ -765,20 +733,10 @@ llmgw_anthropic_call_in(json_t *block, const char *where, llmgw_xerr_t *err)
         return NULL;
     }
 
-    args = input ? json_dumps(input, JSON_COMPACT) : NULL;
-
-    if (input && args == NULL) {
-        llmgw_anthropic_nomem(err);
-        return NULL;
-    }
-
-    call = json_pack("{s:O,s:s,s:{s:O,s:s}}", "id", id, "type", "function",
-                     "function", "name", name, "arguments",
-                     args ? args : "{}");
-    free(args);
+    call = llmgw_tool_call(id, name, input);
 
     if (call == NULL) {
-        llmgw_anthropic_nomem(err);
+        llmgw_xerr_nomem(err);
     }
 
     return call;
@@ -788,9 +746,8 @@ llmgw_anthropic_call_in(json_t *block, const char *where, llmgw_xerr_t *err)
 static int
 llmgw_anthropic_tools_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
 {
-    size_t       i;
-    json_t      *tools, *out, *t, *name, *desc, *schema, *fn;
-    const char  *type;
+    size_t   i;
+    json_t  *tools, *out, *t;
 
     tools = json_object_get(req, "tools");
 
@@ -807,10 +764,13 @@ llmgw_anthropic_tools_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
     out = json_array();
 
     if (out == NULL || json_object_set_new(canon, "tools", out) != 0) {
-        return llmgw_anthropic_nomem(err);
+        return llmgw_xerr_nomem(err);
     }
 
     json_array_foreach(tools, i, t) {
+        json_t      *name, *desc, *schema, *fn;
+        const char  *type;
+
         type = llmgw_json_str(t, "type", NULL);
 
         if (type && strcmp(type, "custom") != 0) {
@@ -849,12 +809,12 @@ llmgw_anthropic_tools_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
         }
 
         if (fn == NULL
-            || llmgw_anthropic_append(out, json_pack("{s:s,s:o}", "type",
-                                                     "function", "function",
-                                                     fn), err)
+            || llmgw_json_append(out, json_pack("{s:s,s:o}", "type",
+                                                "function", "function", fn),
+                                 err)
                != 0)
         {
-            return llmgw_anthropic_nomem(err);
+            return llmgw_xerr_nomem(err);
         }
     }
 
@@ -894,7 +854,7 @@ llmgw_anthropic_tool_choice_in(json_t *req, json_t *canon,
         v = json_pack("{s:s,s:{s:O}}", "type", "function", "function",
                       "name", name);
         if (v == NULL) {
-            return llmgw_anthropic_nomem(err);
+            return llmgw_xerr_nomem(err);
         }
 
     } else {
@@ -909,14 +869,14 @@ llmgw_anthropic_tool_choice_in(json_t *req, json_t *canon,
     }
 
     if (json_object_set_new(canon, "tool_choice", v) != 0) {
-        return llmgw_anthropic_nomem(err);
+        return llmgw_xerr_nomem(err);
     }
 
     if (json_is_true(json_object_get(tc, "disable_parallel_tool_use"))
         && json_object_set_new(canon, "parallel_tool_calls", json_false())
            != 0)
     {
-        return llmgw_anthropic_nomem(err);
+        return llmgw_xerr_nomem(err);
     }
 
     return 0;
@@ -929,8 +889,7 @@ llmgw_anthropic_tool_choice_in(json_t *req, json_t *canon,
 static int
 llmgw_anthropic_params_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
 {
-    size_t       i;
-    json_t      *v, *s;
+    json_t      *v;
     const char  *bad;
 
     bad = NULL;
@@ -939,7 +898,7 @@ llmgw_anthropic_params_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
 
     if (json_is_integer(v)) {
         if (json_object_set(canon, "max_tokens", v) != 0) {
-            return llmgw_anthropic_nomem(err);
+            return llmgw_xerr_nomem(err);
         }
 
     } else if (v && !json_is_null(v)) {
@@ -950,7 +909,7 @@ llmgw_anthropic_params_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
 
     if (json_is_number(v)) {
         if (json_object_set(canon, "temperature", v) != 0) {
-            return llmgw_anthropic_nomem(err);
+            return llmgw_xerr_nomem(err);
         }
 
     } else if (v && !json_is_null(v)) {
@@ -961,7 +920,7 @@ llmgw_anthropic_params_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
 
     if (json_is_number(v)) {
         if (json_object_set(canon, "top_p", v) != 0) {
-            return llmgw_anthropic_nomem(err);
+            return llmgw_xerr_nomem(err);
         }
 
     } else if (v && !json_is_null(v)) {
@@ -971,6 +930,9 @@ llmgw_anthropic_params_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
     v = json_object_get(req, "stop_sequences");
 
     if (json_is_array(v)) {
+        size_t   i;
+        json_t  *s;
+
         json_array_foreach(v, i, s) {
             if (!json_is_string(s)) {
                 bad = "stop_sequences must be an array of strings";
@@ -980,7 +942,7 @@ llmgw_anthropic_params_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
         if (bad == NULL && json_array_size(v)
             && json_object_set(canon, "stop", v) != 0)
         {
-            return llmgw_anthropic_nomem(err);
+            return llmgw_xerr_nomem(err);
         }
 
     } else if (v && !json_is_null(v)) {
@@ -990,7 +952,7 @@ llmgw_anthropic_params_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
     v = json_object_get(json_object_get(req, "metadata"), "user_id");
 
     if (json_is_string(v) && json_object_set(canon, "user", v) != 0) {
-        return llmgw_anthropic_nomem(err);
+        return llmgw_xerr_nomem(err);
     }
 
     v = json_object_get(req, "stream");
@@ -1001,7 +963,7 @@ llmgw_anthropic_params_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
                                    json_pack("{s:b}", "include_usage", 1))
                != 0)
         {
-            return llmgw_anthropic_nomem(err);
+            return llmgw_xerr_nomem(err);
         }
 
     } else if (v && !json_is_boolean(v) && !json_is_null(v)) {
@@ -1063,7 +1025,7 @@ llmgw_anthropic_thinking_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
     if (json_object_set_new(canon, "reasoning_effort", json_string(effort))
         != 0)
     {
-        return llmgw_anthropic_nomem(err);
+        return llmgw_xerr_nomem(err);
     }
 
     return 0;
@@ -1101,7 +1063,7 @@ llmgw_anthropic_response_out(json_t *canon, llmgw_xerr_t *err)
     {
         json_decref(content);
         json_decref(usage);
-        llmgw_anthropic_nomem(err);
+        llmgw_xerr_nomem(err);
         return NULL;
     }
 
@@ -1111,7 +1073,7 @@ llmgw_anthropic_response_out(json_t *canon, llmgw_xerr_t *err)
                      "content", content, "stop_reason", reason,
                      "stop_sequence", "usage", usage);
     if (resp == NULL) {
-        llmgw_anthropic_nomem(err);
+        llmgw_xerr_nomem(err);
     }
 
     return resp;
@@ -1126,17 +1088,17 @@ llmgw_anthropic_content_out(json_t *message, const char *id, json_t *content)
 {
     char          buf[LLMGW_ANTHROPIC_ID_LEN];
     size_t        i, len;
-    json_t       *v, *part, *call, *fn, *input, *text;
-    const char   *args, *tid, *name;
+    json_t       *v, *call;
+    const char   *args;
     llmgw_out_t   o;
 
     v = json_object_get(message, "reasoning_content");
 
     if (json_is_string(v) && json_string_length(v)
-        && llmgw_anthropic_append(content,
-                                  json_pack("{s:s,s:O,s:s}", "type",
-                                            "thinking", "thinking", v,
-                                            "signature", ""), NULL)
+        && llmgw_json_append(content,
+                             json_pack("{s:s,s:O,s:s}", "type", "thinking",
+                                       "thinking", v, "signature", ""),
+                             NULL)
            != 0)
     {
         return -1;
@@ -1147,24 +1109,29 @@ llmgw_anthropic_content_out(json_t *message, const char *id, json_t *content)
     v = json_object_get(message, "content");
 
     if (json_is_array(v)) {
+        json_t  *part;
+
         json_array_foreach(v, i, part) {
-            llmgw_anthropic_join(&o, json_object_get(part, "text"), NULL);
+            llmgw_out_join(&o, json_object_get(part, "text"), NULL);
         }
 
     } else {
-        llmgw_anthropic_join(&o, v, NULL);
+        llmgw_out_join(&o, v, NULL);
     }
 
     if (o.len == 0) {
-        llmgw_anthropic_join(&o, json_object_get(message, "refusal"), NULL);
+        llmgw_out_join(&o, json_object_get(message, "refusal"), NULL);
     }
 
     if (o.len || o.failed) {
-        text = llmgw_anthropic_string(&o);
+        json_t  *text;
 
-        if (llmgw_anthropic_append(content,
-                                   json_pack("{s:s,s:o}", "type", "text",
-                                             "text", text), NULL)
+        text = llmgw_out_string(&o);
+
+        if (llmgw_json_append(content,
+                              json_pack("{s:s,s:o}", "type", "text", "text",
+                                        text),
+                              NULL)
             != 0)
         {
             return -1;
@@ -1172,6 +1139,9 @@ llmgw_anthropic_content_out(json_t *message, const char *id, json_t *content)
     }
 
     json_array_foreach(json_object_get(message, "tool_calls"), i, call) {
+        json_t      *fn, *input;
+        const char  *tid, *name;
+
         fn = json_object_get(call, "function");
         args = llmgw_json_str(fn, "arguments", &len);
         name = llmgw_json_str(fn, "name", NULL);
@@ -1192,7 +1162,7 @@ llmgw_anthropic_content_out(json_t *message, const char *id, json_t *content)
         v = json_pack("{s:s,s:s,s:s,s:o}", "type", "tool_use", "id", tid,
                       "name", name ? name : "", "input", input);
 
-        if (llmgw_anthropic_append(content, v, NULL) != 0) {
+        if (llmgw_json_append(content, v, NULL) != 0) {
             return -1;
         }
     }
@@ -1396,7 +1366,6 @@ static void
 llmgw_anthropic_open(llmgw_xstream_t *s, unsigned kind,
     const llmgw_delta_t *d)
 {
-    char                    id[LLMGW_ANTHROPIC_ID_LEN];
     llmgw_out_t            *o;
     llmgw_anthropic_enc_t  *e;
 
@@ -1432,6 +1401,8 @@ llmgw_anthropic_open(llmgw_xstream_t *s, unsigned kind,
             llmgw_out_jstr(o, d->id, d->id_len);
 
         } else {
+            char  id[LLMGW_ANTHROPIC_ID_LEN];
+
             llmgw_anthropic_tool_id(id, s->id, d->tool);
             llmgw_out_jstr(o, id, strlen(id));
         }
@@ -1499,13 +1470,14 @@ llmgw_anthropic_text_delta(llmgw_xstream_t *s, unsigned block,
 static void
 llmgw_anthropic_tool_id(char *buf, const char *msg_id, unsigned n)
 {
-    char    c;
     size_t  i, k;
 
     memcpy(buf, "toolu_", 6);
     k = 6;
 
     for (i = 0; msg_id[i] && k < 70; i++) {
+        char  c;
+
         c = msg_id[i];
 
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
@@ -1522,7 +1494,6 @@ llmgw_anthropic_tool_id(char *buf, const char *msg_id, unsigned n)
 static void
 llmgw_anthropic_end(llmgw_xstream_t *s)
 {
-    int64_t                 input;
     const char             *reason;
     llmgw_out_t            *o;
     llmgw_anthropic_enc_t  *e;
@@ -1544,6 +1515,8 @@ llmgw_anthropic_end(llmgw_xstream_t *s)
     llmgw_out_cstr(o, "\",\"stop_sequence\":null},\"usage\":{");
 
     if (s->usage.seen) {
+        int64_t  input;
+
         input = s->usage.prompt - s->usage.cached - s->usage.cache_write;
 
         llmgw_anthropic_usage_field(o, "input_tokens", input > 0 ? input : 0,
@@ -1596,10 +1569,10 @@ llmgw_anthropic_request_out(json_t *canon, const llmgw_xreq_t *opt,
     }
 
     body = json_object();
-    r.messages = json_array();
+    r.turns.messages = json_array();
 
-    if (body == NULL || r.messages == NULL) {
-        llmgw_anthropic_nomem(err);
+    if (body == NULL || r.turns.messages == NULL) {
+        llmgw_xerr_nomem(err);
         goto failed;
     }
 
@@ -1607,7 +1580,7 @@ llmgw_anthropic_request_out(json_t *canon, const llmgw_xreq_t *opt,
         if (json_object_set_new(body, "anthropic_version",
                                 json_string("vertex-2023-10-16")) != 0)
         {
-            llmgw_anthropic_nomem(err);
+            llmgw_xerr_nomem(err);
             goto failed;
         }
 
@@ -1624,43 +1597,42 @@ llmgw_anthropic_request_out(json_t *canon, const llmgw_xreq_t *opt,
         goto failed;
     }
 
-    if (json_array_size(r.messages) == 0) {
+    if (json_array_size(r.turns.messages) == 0) {
         llmgw_xerr(err, 400, LLMGW_ANTHROPIC_INVALID,
                    "messages must hold a user or assistant message");
         goto failed;
     }
 
-    llmgw_anthropic_format_out(&r, canon);
+    llmgw_json_prompt(&r.system, canon, "\n\n");
 
     if (r.system.len || r.system.failed) {
-        if (json_object_set_new(body, "system",
-                                llmgw_anthropic_string(&r.system))
+        if (json_object_set_new(body, "system", llmgw_out_string(&r.system))
             != 0)
         {
-            llmgw_anthropic_nomem(err);
+            llmgw_xerr_nomem(err);
             goto failed;
         }
     }
 
-    if (json_object_set(body, "messages", r.messages) != 0) {
-        llmgw_anthropic_nomem(err);
+    if (json_object_set(body, "messages", r.turns.messages) != 0) {
+        llmgw_xerr_nomem(err);
         goto failed;
     }
 
     if (llmgw_anthropic_tools_out(canon, body, err) != 0
-        || llmgw_anthropic_params_out(canon, body, opt, err) != 0)
+        || llmgw_anthropic_params_out(&r, canon, body, opt, err) != 0)
     {
         goto failed;
     }
 
-    json_decref(r.messages);
+    json_decref(r.turns.messages);
 
     return body;
 
 failed:
 
     llmgw_out_free(&r.system);
-    json_decref(r.messages);
+    json_decref(r.turns.messages);
     json_decref(body);
     return NULL;
 }
@@ -1670,13 +1642,15 @@ static int
 llmgw_anthropic_turns_out(llmgw_anthropic_req_t *r, json_t *msgs,
     llmgw_xerr_t *err)
 {
-    int          rc;
-    char         where[64];
-    size_t       i;
-    json_t      *m, *content;
-    const char  *role;
+    int      rc;
+    char     where[64];
+    size_t   i;
+    json_t  *m;
 
     json_array_foreach(msgs, i, m) {
+        json_t      *content;
+        const char  *role;
+
         snprintf(where, sizeof(where), "messages[%zu]", i);
 
         role = llmgw_json_str(m, "role", NULL);
@@ -1723,77 +1697,26 @@ llmgw_anthropic_turns_out(llmgw_anthropic_req_t *r, json_t *msgs,
 }
 
 
-/* a block to the last turn if it is of that role, else to a new turn;
- * first: before the turn's other blocks that are not tool results
- * (Anthropic wants tool results first) */
-
-static int
-llmgw_anthropic_block(llmgw_anthropic_req_t *r, unsigned user, json_t *block,
-    unsigned first, llmgw_xerr_t *err)
-{
-    size_t       i, n;
-    json_t      *turn;
-    const char  *type;
-
-    if (block == NULL) {
-        return llmgw_anthropic_nomem(err);
-    }
-
-    if (r->content == NULL || r->user != user) {
-        r->content = json_array();
-        turn = json_pack("{s:s,s:o}", "role", user ? "user" : "assistant",
-                         "content", r->content);
-
-        if (json_array_append_new(r->messages, turn) != 0) {
-            r->content = NULL;
-            json_decref(block);
-            return llmgw_anthropic_nomem(err);
-        }
-
-        r->user = user;
-    }
-
-    n = json_array_size(r->content);
-    i = n;
-
-    if (first) {
-        for (i = 0; i < n; i++) {
-            type = llmgw_json_str(json_array_get(r->content, i), "type",
-                                  NULL);
-
-            if (type == NULL || strcmp(type, "tool_result") != 0) {
-                break;
-            }
-        }
-    }
-
-    if (json_array_insert_new(r->content, i, block) != 0) {
-        return llmgw_anthropic_nomem(err);
-    }
-
-    return 0;
-}
-
-
 static int
 llmgw_anthropic_system_out(llmgw_anthropic_req_t *r, const char *where,
     json_t *content, llmgw_xerr_t *err)
 {
-    size_t       i;
-    json_t      *part;
-    const char  *type;
+    size_t   i;
+    json_t  *part;
 
     if (json_is_string(content)) {
-        llmgw_anthropic_join(&r->system, content, "\n\n");
+        llmgw_out_join(&r->system, content, "\n\n");
         return 0;
     }
 
     json_array_foreach(content, i, part) {
+        const char  *type;
+
         type = llmgw_json_str(part, "type", NULL);
 
         if (type == NULL || strcmp(type, "text") != 0
-            || llmgw_anthropic_join(&r->system, json_object_get(part, "text"),
-                                    "\n\n")
+            || llmgw_out_join(&r->system, json_object_get(part, "text"),
+                              "\n\n")
                != 0)
         {
             llmgw_xerr(err, 400, LLMGW_ANTHROPIC_INVALID,
@@ -1835,7 +1758,7 @@ llmgw_anthropic_message_out(llmgw_anthropic_req_t *r, unsigned user,
         }
 
         block = json_pack("{s:s,s:O}", "type", "text", "text", content);
-        return llmgw_anthropic_block(r, user, block, 0, err);
+        return llmgw_turn_add(&r->turns, user, block, 0, err);
     }
 
     if (!json_is_array(content)) {
@@ -1849,7 +1772,7 @@ llmgw_anthropic_message_out(llmgw_anthropic_req_t *r, unsigned user,
         snprintf(inner, sizeof(inner), "%s.content[%zu]", where, i);
 
         if (llmgw_anthropic_part_out(part, user, inner, &block, err) != 0
-            || (block && llmgw_anthropic_block(r, user, block, 0, err) != 0))
+            || (block && llmgw_turn_add(&r->turns, user, block, 0, err) != 0))
         {
             return -1;
         }
@@ -1866,7 +1789,6 @@ llmgw_anthropic_part_out(json_t *part, unsigned user, const char *where,
     json_t **block, llmgw_xerr_t *err)
 {
     size_t       len;
-    json_t      *text, *iu, *file;
     const char  *type, *url;
 
     *block = NULL;
@@ -1879,6 +1801,8 @@ llmgw_anthropic_part_out(json_t *part, unsigned user, const char *where,
     }
 
     if (strcmp(type, "text") == 0 || strcmp(type, "refusal") == 0) {
+        json_t  *text;
+
         text = json_object_get(part, type);
 
         if (!json_is_string(text)) {
@@ -1892,10 +1816,12 @@ llmgw_anthropic_part_out(json_t *part, unsigned user, const char *where,
         }
 
         *block = json_pack("{s:s,s:O}", "type", "text", "text", text);
-        return *block ? 0 : llmgw_anthropic_nomem(err);
+        return *block ? 0 : llmgw_xerr_nomem(err);
     }
 
     if (strcmp(type, "image_url") == 0 && user) {
+        json_t  *iu;
+
         iu = json_object_get(part, "image_url");
         url = json_is_string(iu) ? json_string_value(iu)
                                  : llmgw_json_str(iu, "url", NULL);
@@ -1919,7 +1845,7 @@ llmgw_anthropic_part_out(json_t *part, unsigned user, const char *where,
         {
             *block = json_pack("{s:s,s:{s:s,s:s}}", "type", "image",
                                "source", "type", "url", "url", url);
-            return *block ? 0 : llmgw_anthropic_nomem(err);
+            return *block ? 0 : llmgw_xerr_nomem(err);
         }
 
         llmgw_xerr(err, 400, LLMGW_ANTHROPIC_INVALID,
@@ -1929,6 +1855,8 @@ llmgw_anthropic_part_out(json_t *part, unsigned user, const char *where,
     }
 
     if (strcmp(type, "file") == 0 && user) {
+        json_t  *file;
+
         file = json_object_get(part, "file");
         url = llmgw_json_str(file, "file_data", &len);
 
@@ -1959,16 +1887,10 @@ static json_t *
 llmgw_anthropic_data_url_out(const char *url, size_t len, const char *kind,
     const char *where, llmgw_xerr_t *err)
 {
-    json_t      *block;
-    const char  *mt, *comma, *semi;
+    json_t            *block;
+    llmgw_data_url_t   du;
 
-    mt = url + 5;
-    comma = memchr(mt, ',', len - 5);
-    semi = memchr(mt, ';', len - 5);
-
-    if (comma == NULL || semi == NULL || semi > comma || semi == mt
-        || comma - mt < 7 || strncmp(comma - 7, ";base64", 7) != 0)
-    {
+    if (llmgw_data_url(url, len, &du) != 0) {
         llmgw_xerr(err, 400, LLMGW_ANTHROPIC_INVALID,
                    "%s: a data URL must be data:<media type>;base64,<data>",
                    where);
@@ -1976,8 +1898,8 @@ llmgw_anthropic_data_url_out(const char *url, size_t len, const char *kind,
     }
 
     block = json_pack("{s:s,s:{s:s,s:s%,s:s%}}", "type", kind, "source",
-                      "type", "base64", "media_type", mt, (size_t) (semi - mt),
-                      "data", comma + 1, len - (size_t) (comma + 1 - url));
+                      "type", "base64", "media_type", du.type, du.type_len,
+                      "data", du.data, du.data_len);
     if (block == NULL) {
         llmgw_xerr(err, 400, LLMGW_ANTHROPIC_INVALID,
                    "%s: the data URL cannot be read", where);
@@ -1994,10 +1916,8 @@ static int
 llmgw_anthropic_calls_out(llmgw_anthropic_req_t *r, const char *where,
     json_t *calls, llmgw_xerr_t *err)
 {
-    size_t        i, len;
-    json_t       *call, *fn, *id, *name, *input;
-    const char   *args;
-    json_error_t  jerr;
+    size_t   i;
+    json_t  *call, *id, *name;
 
     if (calls == NULL || json_is_null(calls)) {
         return 0;
@@ -2010,44 +1930,18 @@ llmgw_anthropic_calls_out(llmgw_anthropic_req_t *r, const char *where,
     }
 
     json_array_foreach(calls, i, call) {
-        fn = json_object_get(call, "function");
-        id = json_object_get(call, "id");
-        name = json_object_get(fn, "name");
-        args = llmgw_json_str(fn, "arguments", &len);
+        json_t  *input;
 
-        if (!json_is_string(id) || !json_is_string(name)) {
-            llmgw_xerr(err, 400, LLMGW_ANTHROPIC_INVALID,
-                       "%s.tool_calls[%zu] needs a string id and "
-                       "function.name", where, i);
+        input = llmgw_tool_call_out(call, where, i, &id, &name, err);
+
+        if (input == NULL) {
             return -1;
         }
 
-        while (args && len && (args[len - 1] == ' ' || args[len - 1] == '\n'
-                               || args[len - 1] == '\r'
-                               || args[len - 1] == '\t'))
-        {
-            len--;
-        }
-
-        if (args == NULL || len == 0) {
-            input = json_object();
-
-        } else {
-            input = json_loadb(args, len, JSON_REJECT_DUPLICATES, &jerr);
-        }
-
-        if (!json_is_object(input)) {
-            json_decref(input);
-            llmgw_xerr(err, 400, LLMGW_ANTHROPIC_INVALID,
-                       "%s.tool_calls[%zu].function.arguments is not a JSON "
-                       "object", where, i);
-            return -1;
-        }
-
-        if (llmgw_anthropic_block(r, 0,
-                                  json_pack("{s:s,s:O,s:O,s:o}", "type",
-                                            "tool_use", "id", id, "name",
-                                            name, "input", input), 0, err)
+        if (llmgw_turn_add(&r->turns, 0,
+                           json_pack("{s:s,s:O,s:O,s:o}", "type", "tool_use",
+                                     "id", id, "name", name, "input", input),
+                           LLMGW_TURN_CALL, err)
             != 0)
         {
             return -1;
@@ -2084,14 +1978,14 @@ llmgw_anthropic_tool_msg_out(llmgw_anthropic_req_t *r, const char *where,
     } else if (json_is_array(content)) {
         out = json_array();
         if (out == NULL) {
-            return llmgw_anthropic_nomem(err);
+            return llmgw_xerr_nomem(err);
         }
 
         json_array_foreach(content, i, part) {
             snprintf(inner, sizeof(inner), "%s.content[%zu]", where, i);
 
             if (llmgw_anthropic_part_out(part, 1, inner, &block, err) != 0
-                || (block && llmgw_anthropic_append(out, block, err) != 0))
+                || (block && llmgw_json_append(out, block, err) != 0))
             {
                 json_decref(out);
                 return -1;
@@ -2107,46 +2001,15 @@ llmgw_anthropic_tool_msg_out(llmgw_anthropic_req_t *r, const char *where,
     block = json_pack("{s:s,s:O,s:o}", "type", "tool_result",
                       "tool_use_id", id, "content", out);
 
-    return llmgw_anthropic_block(r, 1, block, 1, err);
-}
-
-
-static void
-llmgw_anthropic_format_out(llmgw_anthropic_req_t *r, json_t *canon)
-{
-    json_t      *rf, *schema;
-    const char  *type;
-
-    rf = json_object_get(canon, "response_format");
-    type = llmgw_json_str(rf, "type", NULL);
-
-    if (type == NULL || strcmp(type, "text") == 0) {
-        return;
-    }
-
-    if (r->system.len) {
-        llmgw_out_cstr(&r->system, "\n\n");
-    }
-
-    llmgw_out_cstr(&r->system, "Answer with a single JSON object and no "
-                               "other text.");
-
-    schema = json_object_get(json_object_get(rf, "json_schema"), "schema");
-
-    if (strcmp(type, "json_schema") == 0 && json_is_object(schema)) {
-        llmgw_out_cstr(&r->system, " The object must conform to this JSON "
-                                   "schema: ");
-        llmgw_out_json(&r->system, schema);
-    }
+    return llmgw_turn_add(&r->turns, 1, block, LLMGW_TURN_RESULT, err);
 }
 
 
 static int
 llmgw_anthropic_tools_out(json_t *canon, json_t *body, llmgw_xerr_t *err)
 {
-    size_t       i;
-    json_t      *tools, *out, *t, *fn, *name, *desc, *params, *tool;
-    const char  *type;
+    size_t   i;
+    json_t  *tools, *out, *t;
 
     tools = json_object_get(canon, "tools");
 
@@ -2167,35 +2030,20 @@ llmgw_anthropic_tools_out(json_t *canon, json_t *body, llmgw_xerr_t *err)
     out = json_array();
 
     if (out == NULL || json_object_set_new(body, "tools", out) != 0) {
-        return llmgw_anthropic_nomem(err);
+        return llmgw_xerr_nomem(err);
     }
 
     json_array_foreach(tools, i, t) {
-        type = llmgw_json_str(t, "type", NULL);
-        fn = json_object_get(t, "function");
-        name = json_object_get(fn, "name");
+        json_t  *fn, *desc, *tool;
 
-        if (type == NULL || strcmp(type, "function") != 0
-            || !json_is_string(name))
-        {
-            llmgw_xerr(err, 400, LLMGW_ANTHROPIC_INVALID,
-                       "tools[%zu] must be {\"type\":\"function\","
-                       "\"function\":{\"name\"}}", i);
+        fn = llmgw_tool_function(t, i, err);
+
+        if (fn == NULL) {
             return -1;
         }
 
         desc = json_object_get(fn, "description");
-        params = json_object_get(fn, "parameters");
-
-        if (json_is_object(params)) {
-            params = json_incref(params);
-
-        } else {
-            params = json_pack("{s:s,s:{}}", "type", "object",
-                               "properties");
-        }
-
-        tool = json_pack("{s:O}", "name", name);
+        tool = json_pack("{s:O}", "name", json_object_get(fn, "name"));
 
         if (tool && json_is_string(desc)
             && json_object_set(tool, "description", desc) != 0)
@@ -2204,12 +2052,15 @@ llmgw_anthropic_tools_out(json_t *canon, json_t *body, llmgw_xerr_t *err)
             tool = NULL;
         }
 
-        if (tool && json_object_set_new(tool, "input_schema", params) != 0) {
+        if (tool
+            && json_object_set_new(tool, "input_schema",
+                                   llmgw_tool_params(fn)) != 0)
+        {
             json_decref(tool);
             tool = NULL;
         }
 
-        if (llmgw_anthropic_append(out, tool, err) != 0) {
+        if (llmgw_json_append(out, tool, err) != 0) {
             return -1;
         }
     }
@@ -2224,43 +2075,27 @@ static int
 llmgw_anthropic_tool_choice_out(json_t *canon, json_t *body,
     llmgw_xerr_t *err)
 {
-    json_t      *tc, *v;
-    const char  *s, *name;
+    json_t      *v;
+    const char  *c, *name;
 
-    tc = json_object_get(canon, "tool_choice");
-    s = json_string_value(tc);
-    v = NULL;
-
-    if (s && strcmp(s, "auto") == 0) {
-        v = json_pack("{s:s}", "type", "auto");
-
-    } else if (s && strcmp(s, "required") == 0) {
-        v = json_pack("{s:s}", "type", "any");
-
-    } else if (s && strcmp(s, "none") == 0) {
-        v = json_pack("{s:s}", "type", "none");
-
-    } else if (json_is_object(tc)) {
-        name = llmgw_json_str(json_object_get(tc, "function"), "name", NULL);
-
-        if (name == NULL) {
-            llmgw_xerr(err, 400, LLMGW_ANTHROPIC_INVALID,
-                       "tool_choice must be \"auto\", \"required\", \"none\" "
-                       "or {\"type\":\"function\",\"function\":{\"name\"}}");
-            return -1;
-        }
-
-        v = json_pack("{s:s,s:s}", "type", "tool", "name", name);
-
-    } else if (tc && !json_is_null(tc)) {
-        llmgw_xerr(err, 400, LLMGW_ANTHROPIC_INVALID,
-                   "tool_choice must be \"auto\", \"required\", \"none\" "
-                   "or an object");
+    if (llmgw_tool_choice(json_object_get(canon, "tool_choice"), &c, &name,
+                          err)
+        != 0)
+    {
         return -1;
     }
 
+    v = NULL;
+
+    if (name) {
+        v = json_pack("{s:s,s:s}", "type", "tool", "name", name);
+
+    } else if (c) {
+        v = json_pack("{s:s}", "type", strcmp(c, "required") == 0 ? "any" : c);
+    }
+
     if (json_is_false(json_object_get(canon, "parallel_tool_calls"))
-        && (s == NULL || strcmp(s, "none") != 0))
+        && (c == NULL || strcmp(c, "none") != 0))
     {
         if (v == NULL) {
             v = json_pack("{s:s}", "type", "auto");
@@ -2271,86 +2106,46 @@ llmgw_anthropic_tool_choice_out(json_t *canon, json_t *body,
                                    json_true()) != 0)
         {
             json_decref(v);
-            return llmgw_anthropic_nomem(err);
+            return llmgw_xerr_nomem(err);
         }
     }
 
     if (v && json_object_set_new(body, "tool_choice", v) != 0) {
-        return llmgw_anthropic_nomem(err);
+        return llmgw_xerr_nomem(err);
     }
 
     return 0;
 }
 
 
-/* Anthropic refuses thinking when the last assistant turn calls tools
- * without its signed thinking blocks, which canonical requests never
- * carry: no thinking then */
-
-static int
-llmgw_anthropic_tool_loop(json_t *messages)
-{
-    size_t       i, j;
-    json_t      *turn, *b;
-    const char  *type;
-
-    for (i = json_array_size(messages); i > 0; i--) {
-        turn = json_array_get(messages, i - 1);
-
-        if (strcmp(llmgw_json_str(turn, "role", NULL), "assistant") != 0) {
-            continue;
-        }
-
-        json_array_foreach(json_object_get(turn, "content"), j, b) {
-            type = llmgw_json_str(b, "type", NULL);
-
-            if (strcmp(type, "tool_use") == 0) {
-                return 1;
-            }
-        }
-
-        return 0;
-    }
-
-    return 0;
-}
-
-
-/* max_tokens (required by Anthropic), thinking, stop_sequences,
+/*
+ * max_tokens (required by Anthropic), thinking, stop_sequences,
  * temperature (Anthropic's range is 0 to 1: higher is taken for 1), top_p,
  * metadata.user_id, stream; n, seed, logprobs, stream_options and the
- * other OpenAI-only members are dropped */
+ * other OpenAI-only members are dropped.  Anthropic refuses thinking when
+ * the last assistant turn calls tools without its signed thinking blocks,
+ * which canonical requests never carry: no thinking then.
+ */
 
 static int
-llmgw_anthropic_params_out(json_t *canon, json_t *body,
-    const llmgw_xreq_t *opt, llmgw_xerr_t *err)
+llmgw_anthropic_params_out(llmgw_anthropic_req_t *r, json_t *canon,
+    json_t *body, const llmgw_xreq_t *opt, llmgw_xerr_t *err)
 {
     int          rc;
-    size_t       i;
-    json_t      *v, *s, *stop;
+    json_t      *v, *stop;
     int64_t      max, dflt, budget;
     const char  *effort;
 
     dflt = opt->default_max_tokens > 0 ? opt->default_max_tokens : 4096;
-
-    v = json_object_get(canon, "max_completion_tokens");
-
-    if (!json_is_integer(v)) {
-        v = json_object_get(canon, "max_tokens");
-    }
-
-    max = json_is_integer(v) && json_integer_value(v) > 0
-          ? json_integer_value(v) : dflt;
+    max = llmgw_max_tokens(canon, dflt);
 
     effort = llmgw_json_str(canon, "reasoning_effort", NULL);
     budget = 0;
 
-    if (effort && !llmgw_anthropic_tool_loop(json_object_get(body,
-                                                             "messages")))
-    {
-        budget = strcmp(effort, "low") == 0 ? 1024
-                 : strcmp(effort, "medium") == 0 ? 4096
-                 : strcmp(effort, "high") == 0 ? 16384 : 0;
+    if (effort && r->turns.calls == 0) {
+        budget = llmgw_effort_budget(&llmgw_effort_anthropic, effort,
+                                     strlen(effort));
+        budget = budget > 0 ? budget : 0;
     }
 
     if (budget && max <= budget) {
@@ -2368,19 +2163,13 @@ llmgw_anthropic_params_out(json_t *canon, json_t *body,
 
     v = json_object_get(canon, "stop");
 
-    if (json_is_string(v)) {
-        rc |= json_object_set_new(body, "stop_sequences", json_pack("[O]", v));
-
-    } else if (json_is_array(v) && json_array_size(v)) {
-        json_array_foreach(v, i, s) {
-            if (!json_is_string(s)) {
-                llmgw_xerr(err, 400, LLMGW_ANTHROPIC_INVALID,
-                           "stop must be a string or an array of strings");
-                return -1;
-            }
+    if (json_is_string(v) || json_array_size(v)) {
+        if (llmgw_stop_list(v, 0, &stop) != 0) {
+            llmgw_xerr(err, 400, LLMGW_ANTHROPIC_INVALID,
+                       "stop must be a string or an array of strings");
+            return -1;
         }
 
-        stop = json_incref(v);
         rc |= json_object_set_new(body, "stop_sequences", stop);
     }
 
@@ -2407,7 +2196,7 @@ llmgw_anthropic_params_out(json_t *canon, json_t *body,
 
     rc |= json_object_set_new(body, "stream", json_boolean(opt->stream));
 
-    return rc ? llmgw_anthropic_nomem(err) : 0;
+    return rc ? llmgw_xerr_nomem(err) : 0;
 }
 
 
@@ -2416,11 +2205,12 @@ llmgw_anthropic_params_out(json_t *canon, json_t *body,
 static json_t *
 llmgw_anthropic_response_in(json_t *resp, llmgw_xerr_t *err)
 {
-    size_t        i;
-    json_t       *content, *b, *calls, *call, *msg, *usage, *canon;
-    unsigned      has_text;
-    const char   *type, *id, *model;
-    llmgw_out_t   text, reasoning;
+    size_t         i;
+    json_t        *content, *b, *calls, *call, *msg, *usage, *canon;
+    unsigned       has_text;
+    const char    *type, *id, *model;
+    llmgw_out_t    text, reasoning;
+    llmgw_usage_t  u;
 
     if (!json_is_object(resp)) {
         llmgw_xerr(err, 502, "api_error",
@@ -2452,7 +2242,7 @@ llmgw_anthropic_response_in(json_t *resp, llmgw_xerr_t *err)
 
     calls = json_array();
     if (calls == NULL) {
-        llmgw_anthropic_nomem(err);
+        llmgw_xerr_nomem(err);
         return NULL;
     }
 
@@ -2464,15 +2254,12 @@ llmgw_anthropic_response_in(json_t *resp, llmgw_xerr_t *err)
         }
 
         if (strcmp(type, "text") == 0) {
-            if (llmgw_anthropic_join(&text, json_object_get(b, "text"), NULL)
-                == 0)
-            {
+            if (llmgw_out_join(&text, json_object_get(b, "text"), NULL) == 0) {
                 has_text = 1;
             }
 
         } else if (strcmp(type, "thinking") == 0) {
-            llmgw_anthropic_join(&reasoning, json_object_get(b, "thinking"),
-                                 NULL);
+            llmgw_out_join(&reasoning, json_object_get(b, "thinking"), NULL);
 
         } else if (strcmp(type, "tool_use") == 0) {
             call = llmgw_anthropic_call_in(b, "content", err);
@@ -2484,33 +2271,22 @@ llmgw_anthropic_response_in(json_t *resp, llmgw_xerr_t *err)
                 goto failed;
             }
 
-            if (llmgw_anthropic_append(calls, call, err) != 0) {
+            if (llmgw_json_append(calls, call, err) != 0) {
                 goto failed;
             }
         }
     }
 
-    msg = json_pack("{s:s,s:o}", "role", "assistant", "content",
-                    has_text ? llmgw_anthropic_string(&text) : json_null());
-
-    if (msg && json_array_size(calls)
-        && json_object_set(msg, "tool_calls", calls) != 0)
-    {
-        json_decref(msg);
-        msg = NULL;
-    }
-
-    if (msg && reasoning.len
-        && json_object_set_new(msg, "reasoning_content",
-                               llmgw_anthropic_string(&reasoning)) != 0)
-    {
-        json_decref(msg);
-        msg = NULL;
-    }
+    msg = llmgw_assistant(has_text ? llmgw_out_string(&text) : json_null(),
+                          calls, &reasoning);
 
     id = llmgw_json_str(resp, "id", NULL);
     model = llmgw_json_str(resp, "model", NULL);
-    usage = llmgw_anthropic_usage_in(json_object_get(resp, "usage"));
+
+    llmgw_usage_uncached(json_object_get(resp, "usage"), &u, "input_tokens",
+                         "output_tokens", "cache_read_input_tokens",
+                         "cache_creation_input_tokens");
+    usage = llmgw_usage_to_json(&u);
 
     canon = json_pack("{s:s,s:s,s:i,s:s,s:[{s:i,s:o,s:s}],s:o}",
                       "id", id ? id : "", "object", "chat.completion",
@@ -2527,7 +2303,7 @@ llmgw_anthropic_response_in(json_t *resp, llmgw_xerr_t *err)
     llmgw_out_free(&reasoning);
 
     if (canon == NULL) {
-        llmgw_anthropic_nomem(err);
+        llmgw_xerr_nomem(err);
     }
 
     return canon;
@@ -2538,29 +2314,6 @@ failed:
     llmgw_out_free(&text);
     llmgw_out_free(&reasoning);
     return NULL;
-}
-
-
-/* Anthropic's input_tokens count neither cache reads nor cache writes;
- * canonical prompt tokens count both */
-
-static json_t *
-llmgw_anthropic_usage_in(json_t *usage)
-{
-    llmgw_usage_t  u;
-
-    memset(&u, 0, sizeof(llmgw_usage_t));
-
-    u.cached = llmgw_anthropic_count(usage, "cache_read_input_tokens");
-    u.cache_write = llmgw_anthropic_count(usage,
-                                          "cache_creation_input_tokens");
-    u.prompt = llmgw_anthropic_count(usage, "input_tokens") + u.cached
-               + u.cache_write;
-    u.completion = llmgw_anthropic_count(usage, "output_tokens");
-    u.total = u.prompt + u.completion;
-    u.seen = 1;
-
-    return llmgw_usage_to_json(&u);
 }
 
 
@@ -2742,9 +2495,9 @@ llmgw_anthropic_decode_start(llmgw_xstream_t *s, json_t *ev)
 static int
 llmgw_anthropic_decode_block(llmgw_xstream_t *s, json_t *ev)
 {
+    int                     rc;
     char                   *args;
-    json_t                 *block, *index, *input;
-    json_int_t              n;
+    json_t                 *block, *input;
     const char             *type;
     llmgw_delta_t           d;
     llmgw_anthropic_dec_t  *dec;
@@ -2758,55 +2511,25 @@ llmgw_anthropic_decode_block(llmgw_xstream_t *s, json_t *ev)
     }
 
     if (strcmp(type, "text") == 0) {
-        return llmgw_anthropic_emit(s, LLMGW_DELTA_TEXT, 0,
-                                    json_object_get(block, "text"));
+        return llmgw_xstream_text(s, LLMGW_DELTA_TEXT, 0,
+                                  json_object_get(block, "text"));
     }
 
     if (strcmp(type, "thinking") == 0) {
-        return llmgw_anthropic_emit(s, LLMGW_DELTA_REASONING, 0,
-                                    json_object_get(block, "thinking"));
+        return llmgw_xstream_text(s, LLMGW_DELTA_REASONING, 0,
+                                  json_object_get(block, "thinking"));
     }
 
     if (strcmp(type, "tool_use") != 0) {
         return 0;
     }
 
-    index = json_object_get(ev, "index");
+    rc = llmgw_blocks_start(s, &dec->blocks, json_object_get(ev, "index"),
+                            json_object_get(block, "id"),
+                            json_object_get(block, "name"), 0);
 
-    if (!json_is_integer(index) || json_integer_value(index) < 0) {
-        return -1;
-    }
-
-    n = json_integer_value(index);
-
-    if (n >= LLMGW_ANTHROPIC_BLOCKS) {
-        llmgw_xstream_fail(s, "api_error", "The provider's answer has more "
-                           "content blocks than the gateway can translate");
-        return -1;
-    }
-
-    if (dec->block_tool[n]) {
-        return 0;
-    }
-
-    dec->block_tool[n] = (uint16_t) ++dec->tools;
-
-    memset(&d, 0, sizeof(llmgw_delta_t));
-    d.type = LLMGW_DELTA_TOOL_START;
-    d.tool = dec->tools - 1;
-    d.id = llmgw_json_str(block, "id", &d.id_len);
-    d.name = llmgw_json_str(block, "name", &d.name_len);
-
-    if (d.id == NULL) {
-        d.id = "";
-    }
-
-    if (d.name == NULL) {
-        d.name = "";
-    }
-
-    if (llmgw_xstream_delta(s, &d) != 0) {
-        return -1;
+    if (rc != 0) {
+        return rc < 0 ? -1 : 0;
     }
 
     input = json_object_get(block, "input");
@@ -2820,22 +2543,24 @@ llmgw_anthropic_decode_block(llmgw_xstream_t *s, json_t *ev)
         return -1;
     }
 
+    memset(&d, 0, sizeof(llmgw_delta_t));
     d.type = LLMGW_DELTA_TOOL_ARGS;
+    d.tool = dec->blocks.tools - 1;
     d.text = args;
     d.text_len = strlen(args);
 
-    n = llmgw_xstream_delta(s, &d);
+    rc = llmgw_xstream_delta(s, &d);
     free(args);
 
-    return n ? -1 : 0;
+    return rc ? -1 : 0;
 }
 
 
 static int
 llmgw_anthropic_decode_delta(llmgw_xstream_t *s, json_t *ev)
 {
-    json_t                 *delta, *index;
-    json_int_t              n;
+    json_t                 *delta;
+    unsigned                tool;
     const char             *type;
     llmgw_anthropic_dec_t  *dec;
 
@@ -2848,31 +2573,27 @@ llmgw_anthropic_decode_delta(llmgw_xstream_t *s, json_t *ev)
     }
 
     if (strcmp(type, "text_delta") == 0) {
-        return llmgw_anthropic_emit(s, LLMGW_DELTA_TEXT, 0,
-                                    json_object_get(delta, "text"));
+        return llmgw_xstream_text(s, LLMGW_DELTA_TEXT, 0,
+                                  json_object_get(delta, "text"));
     }
 
     if (strcmp(type, "thinking_delta") == 0) {
-        return llmgw_anthropic_emit(s, LLMGW_DELTA_REASONING, 0,
-                                    json_object_get(delta, "thinking"));
+        return llmgw_xstream_text(s, LLMGW_DELTA_REASONING, 0,
+                                  json_object_get(delta, "thinking"));
     }
 
     if (strcmp(type, "input_json_delta") != 0) {
         return 0;
     }
 
-    index = json_object_get(ev, "index");
-    n = json_integer_value(index);
+    tool = llmgw_blocks_get(&dec->blocks, json_object_get(ev, "index"));
 
-    if (!json_is_integer(index) || n < 0 || n >= LLMGW_ANTHROPIC_BLOCKS
-        || dec->block_tool[n] == 0)
-    {
+    if (tool == 0) {
         return 0;
     }
 
-    return llmgw_anthropic_emit(s, LLMGW_DELTA_TOOL_ARGS,
-                                dec->block_tool[n] - 1u,
-                                json_object_get(delta, "partial_json"));
+    return llmgw_xstream_text(s, LLMGW_DELTA_TOOL_ARGS, tool - 1,
+                              json_object_get(delta, "partial_json"));
 }
 
 
@@ -2929,7 +2650,7 @@ llmgw_anthropic_decode_usage(llmgw_xstream_t *s, json_t *usage,
 
     for (i = 0; i < 3; i++) {
         if (json_is_integer(json_object_get(usage, keys[i]))) {
-            *counts[i] = llmgw_anthropic_count(usage, keys[i]);
+            *counts[i] = llmgw_json_count(usage, keys[i]);
             input = 1;
         }
     }
@@ -2950,7 +2671,7 @@ llmgw_anthropic_decode_usage(llmgw_xstream_t *s, json_t *usage,
     }
 
     if (json_is_integer(json_object_get(usage, "output_tokens"))) {
-        d.usage.completion = llmgw_anthropic_count(usage, "output_tokens");
+        d.usage.completion = llmgw_json_count(usage, "output_tokens");
 
         /* a total that may go down: the last count is the true one */
         if (dec->input_seen) {
@@ -2966,123 +2687,12 @@ llmgw_anthropic_decode_usage(llmgw_xstream_t *s, json_t *usage,
 static int
 llmgw_anthropic_decode_error(llmgw_xstream_t *s, json_t *ev)
 {
-    llmgw_xerr_t   err;
-    llmgw_delta_t  d;
+    llmgw_xerr_t  err;
 
     if (llmgw_anthropic_error_in(ev, 502, &err) != 0) {
         llmgw_xerr(&err, 502, "api_error",
                    "The provider's stream reported an error");
     }
 
-    memset(&d, 0, sizeof(llmgw_delta_t));
-    d.type = LLMGW_DELTA_ERROR;
-    d.error_type = err.type;
-    d.text = err.message;
-    d.text_len = strlen(err.message);
-
-    return llmgw_xstream_delta(s, &d);
-}
-
-
-/* a text delta of a JSON string, unless it is empty */
-
-static int
-llmgw_anthropic_emit(llmgw_xstream_t *s, llmgw_delta_type_e type,
-    unsigned tool, json_t *text)
-{
-    llmgw_delta_t  d;
-
-    if (!json_is_string(text) || json_string_length(text) == 0) {
-        return 0;
-    }
-
-    memset(&d, 0, sizeof(llmgw_delta_t));
-    d.type = type;
-    d.tool = tool;
-    d.text = json_string_value(text);
-    d.text_len = json_string_length(text);
-
-    return llmgw_xstream_delta(s, &d);
-}
-
-
-/* helpers */
-
-/* a JSON string's text after sep (when o has text already); -1 when text
- * is not a string */
-
-static int
-llmgw_anthropic_join(llmgw_out_t *o, json_t *text, const char *sep)
-{
-    if (!json_is_string(text)) {
-        return -1;
-    }
-
-    if (json_string_length(text) == 0) {
-        return 0;
-    }
-
-    if (sep && o->len) {
-        llmgw_out_cstr(o, sep);
-    }
-
-    llmgw_out_raw(o, json_string_value(text), json_string_length(text));
-
-    return 0;
-}
-
-
-/* o's text as a JSON string (o holds only text of JSON strings, so it is
- * valid UTF-8); o is freed */
-
-static json_t *
-llmgw_anthropic_string(llmgw_out_t *o)
-{
-    json_t  *v;
-
-    v = o->failed ? NULL
-                  : json_stringn_nocheck(o->len ? (const char *) o->data : "",
-                                         o->len);
-
-    llmgw_out_free(o);
-    o->failed = 0;
-
-    return v;
-}
-
-
-static int
-llmgw_anthropic_append(json_t *array, json_t *v, llmgw_xerr_t *err)
-{
-    if (v == NULL || json_array_append_new(array, v) != 0) {
-        return llmgw_anthropic_nomem(err);
-    }
-
-    return 0;
-}
-
-
-static int
-llmgw_anthropic_nomem(llmgw_xerr_t *err)
-{
-    if (err) {
-        llmgw_xerr(err, 500, "api_error", "out of memory");
-    }
-
-    return -1;
-}
-
-
-static int64_t
-llmgw_anthropic_count(json_t *obj, const char *key)
-{
-    json_t  *v;
-
-    v = json_object_get(obj, key);
-
-    if (json_is_integer(v) && json_integer_value(v) > 0) {
-        return json_integer_value(v);
-    }
-
-    return 0;
+    return llmgw_xstream_fail(s, err.type, err.message);
 }

@@ -18,11 +18,6 @@
 #include <string.h>
 
 
-/* content blocks one decoded stream may index */
-#define LLMGW_BEDROCK_BLOCKS   256
-/* a block whose deltas are ignored: a tool Bedrock runs itself */
-#define LLMGW_BEDROCK_SKIP     0xffff
-
 #define LLMGW_BEDROCK_INVALID  "invalid_request_error"
 #define LLMGW_BEDROCK_CUT      "The provider's stream ended before it finished"
 
@@ -33,23 +28,20 @@ typedef struct {
 } llmgw_bedrock_map_t;
 
 
-/* the provider's stream */
+/* the provider's stream: blocks of tools Bedrock runs itself skipped */
 typedef struct {
-    uint16_t     block_tool[LLMGW_BEDROCK_BLOCKS]; /* tool + 1 of block i */
-    unsigned     tools;
-    unsigned     stopped:1;     /* messageStop came */
+    llmgw_blocks_t   blocks;
+    unsigned         stopped:1;     /* messageStop came */
 } llmgw_bedrock_dec_t;
 
 
-/* a request being written: consecutive messages of one role become one
- * turn, since Converse requires user and assistant to alternate */
+/* a request being written: Converse requires user and assistant turns to
+ * alternate */
 typedef struct {
-    json_t      *messages;
-    json_t      *content;       /* the blocks of the last turn */
-    json_t      *system;
-    unsigned     user;          /* the last turn is the user's */
-    unsigned     tool_blocks;   /* toolUse and toolResult blocks written */
-    unsigned     documents;
+    llmgw_turns_t    turns;
+    json_t          *system;
+    unsigned         tool_blocks;   /* toolUse and toolResult blocks */
+    unsigned         documents;
 } llmgw_bedrock_req_t;
 
 
@@ -69,8 +61,6 @@ static json_t *llmgw_bedrock_request_out(json_t *canon,
     const llmgw_xreq_t *opt, llmgw_xerr_t *err);
 static int llmgw_bedrock_turns_out(llmgw_bedrock_req_t *r, json_t *msgs,
     llmgw_xerr_t *err);
-static int llmgw_bedrock_block(llmgw_bedrock_req_t *r, unsigned user,
-    json_t *block, unsigned first, llmgw_xerr_t *err);
 static int llmgw_bedrock_system_out(llmgw_bedrock_req_t *r,
     const char *where, json_t *content, llmgw_xerr_t *err);
 static int llmgw_bedrock_message_out(llmgw_bedrock_req_t *r, unsigned user,
@@ -85,7 +75,7 @@ static size_t llmgw_bedrock_document_name(char *name, size_t size,
     const char *fname, size_t len);
 static char llmgw_bedrock_name_char(char c);
 static const char *llmgw_bedrock_data_url(const char *url, size_t len,
-    const llmgw_bedrock_map_t *types, size_t *data);
+    const llmgw_bedrock_map_t *types, llmgw_data_url_t *du);
 static int llmgw_bedrock_calls_out(llmgw_bedrock_req_t *r,
     const char *where, json_t *calls, llmgw_xerr_t *err);
 static int llmgw_bedrock_tool_msg_out(llmgw_bedrock_req_t *r,
@@ -98,23 +88,19 @@ static int llmgw_bedrock_tool_choice(llmgw_bedrock_req_t *r, json_t *canon,
     json_t **choice, llmgw_xerr_t *err);
 static json_t *llmgw_bedrock_tool_spec(json_t *t, size_t i,
     llmgw_xerr_t *err);
-static int llmgw_bedrock_tool_loop(json_t *messages);
-static int llmgw_bedrock_params_out(json_t *canon, json_t *body,
-    const llmgw_xreq_t *opt, llmgw_xerr_t *err);
-static int64_t llmgw_bedrock_budget(json_t *canon, json_t *body,
+static int llmgw_bedrock_params_out(llmgw_bedrock_req_t *r, json_t *canon,
+    json_t *body, const llmgw_xreq_t *opt, llmgw_xerr_t *err);
+static int64_t llmgw_bedrock_budget(llmgw_bedrock_req_t *r, json_t *canon,
     const llmgw_xreq_t *opt, llmgw_xerr_t *err);
 static int llmgw_bedrock_stop_out(json_t *canon, json_t *config,
     llmgw_xerr_t *err);
 
 static json_t *llmgw_bedrock_response_in(json_t *resp, llmgw_xerr_t *err);
-static json_t *llmgw_bedrock_call_in(json_t *tu);
 static void llmgw_bedrock_usage(json_t *usage, llmgw_usage_t *u);
 static const char *llmgw_bedrock_finish(const char *reason);
 static int llmgw_bedrock_error_in(json_t *body, int status,
     llmgw_xerr_t *err);
 static const char *llmgw_bedrock_message(json_t *body, size_t *len);
-static void llmgw_bedrock_message_copy(char *dst, size_t size,
-    const char *src, size_t len);
 
 static int llmgw_bedrock_decode(llmgw_xstream_t *s, const char *event,
     size_t elen, const char *data, size_t dlen);
@@ -129,8 +115,6 @@ static int llmgw_bedrock_decode_exception(llmgw_xstream_t *s,
 static const char *llmgw_bedrock_exception_type(const char *name,
     size_t len);
 static int llmgw_bedrock_decode_end(llmgw_xstream_t *s);
-static int llmgw_bedrock_emit(llmgw_xstream_t *s, llmgw_delta_type_e type,
-    unsigned tool, json_t *text);
 
 static json_t *llmgw_bedrock_embed_out(json_t *canon,
     const llmgw_xreq_t *opt, llmgw_xerr_t *err);
@@ -143,17 +127,10 @@ static int llmgw_bedrock_dimensions(json_t *canon, json_t *body,
 static int llmgw_bedrock_texts(json_t *input, llmgw_xerr_t *err);
 static json_t *llmgw_bedrock_embed_in(json_t *resp, const char *model,
     llmgw_xerr_t *err);
-static json_t *llmgw_bedrock_vector(json_t *values, size_t i);
 
 static int llmgw_bedrock_has(const char *p, size_t len, const char *s);
-static int llmgw_bedrock_is(const char *p, size_t len, const char *lit);
-static int llmgw_bedrock_join(llmgw_out_t *o, json_t *text);
-static json_t *llmgw_bedrock_string(llmgw_out_t *o);
 static int llmgw_bedrock_set(json_t *obj, const char *key, json_t *v,
     llmgw_xerr_t *err);
-static int llmgw_bedrock_append(json_t *array, json_t *v, llmgw_xerr_t *err);
-static int llmgw_bedrock_nomem(llmgw_xerr_t *err);
-static int64_t llmgw_bedrock_count(json_t *obj, const char *key);
 
 
 const llmgw_format_t  llmgw_format_bedrock = {
@@ -253,11 +230,11 @@ llmgw_bedrock_request_out(json_t *canon, const llmgw_xreq_t *opt,
     }
 
     body = json_object();
-    r.messages = json_array();
+    r.turns.messages = json_array();
     r.system = json_array();
 
-    if (body == NULL || r.messages == NULL || r.system == NULL) {
-        llmgw_bedrock_nomem(err);
+    if (body == NULL || r.turns.messages == NULL || r.system == NULL) {
+        llmgw_xerr_nomem(err);
         goto failed;
     }
 
@@ -265,32 +242,32 @@ llmgw_bedrock_request_out(json_t *canon, const llmgw_xreq_t *opt,
         goto failed;
     }
 
-    if (json_array_size(r.messages) == 0) {
+    if (json_array_size(r.turns.messages) == 0) {
         llmgw_xerr(err, 400, LLMGW_BEDROCK_INVALID,
                    "messages must hold a user or assistant message");
         goto failed;
     }
 
     if (llmgw_bedrock_format_out(&r, canon, err) != 0
-        || llmgw_bedrock_set(body, "messages", json_incref(r.messages), err)
-           != 0
+        || llmgw_bedrock_set(body, "messages", json_incref(r.turns.messages),
+                             err) != 0
         || (json_array_size(r.system)
             && llmgw_bedrock_set(body, "system", json_incref(r.system), err)
                != 0)
         || llmgw_bedrock_tools_out(&r, canon, body, err) != 0
-        || llmgw_bedrock_params_out(canon, body, opt, err) != 0)
+        || llmgw_bedrock_params_out(&r, canon, body, opt, err) != 0)
     {
         goto failed;
     }
 
-    json_decref(r.messages);
+    json_decref(r.turns.messages);
     json_decref(r.system);
 
     return body;
 
 failed:
 
-    json_decref(r.messages);
+    json_decref(r.turns.messages);
     json_decref(r.system);
     json_decref(body);
     return NULL;
@@ -355,57 +332,6 @@ llmgw_bedrock_turns_out(llmgw_bedrock_req_t *r, json_t *msgs,
 }
 
 
-/* a block to the last turn if it is of that role, else to a new turn;
- * first: before the turn's blocks that are not tool results (Claude wants
- * tool results first) */
-
-static int
-llmgw_bedrock_block(llmgw_bedrock_req_t *r, unsigned user, json_t *block,
-    unsigned first, llmgw_xerr_t *err)
-{
-    size_t  i, n;
-
-    if (block == NULL) {
-        return llmgw_bedrock_nomem(err);
-    }
-
-    if (r->content == NULL || r->user != user) {
-        json_t  *turn;
-
-        r->content = json_array();
-        turn = json_pack("{s:s,s:o}", "role", user ? "user" : "assistant",
-                         "content", r->content);
-
-        if (json_array_append_new(r->messages, turn) != 0) {
-            r->content = NULL;
-            json_decref(block);
-            return llmgw_bedrock_nomem(err);
-        }
-
-        r->user = user;
-    }
-
-    n = json_array_size(r->content);
-    i = n;
-
-    if (first) {
-        for (i = 0; i < n; i++) {
-            if (json_object_get(json_array_get(r->content, i), "toolResult")
-                == NULL)
-            {
-                break;
-            }
-        }
-    }
-
-    if (json_array_insert_new(r->content, i, block) != 0) {
-        return llmgw_bedrock_nomem(err);
-    }
-
-    return 0;
-}
-
-
 static int
 llmgw_bedrock_system_out(llmgw_bedrock_req_t *r, const char *where,
     json_t *content, llmgw_xerr_t *err)
@@ -418,8 +344,8 @@ llmgw_bedrock_system_out(llmgw_bedrock_req_t *r, const char *where,
             return 0;
         }
 
-        return llmgw_bedrock_append(r->system,
-                                    json_pack("{s:O}", "text", content), err);
+        return llmgw_json_append(r->system,
+                                 json_pack("{s:O}", "text", content), err);
     }
 
     if (content && !json_is_array(content) && !json_is_null(content)) {
@@ -446,8 +372,8 @@ llmgw_bedrock_system_out(llmgw_bedrock_req_t *r, const char *where,
         }
 
         if (json_string_length(text)
-            && llmgw_bedrock_append(r->system,
-                                    json_pack("{s:O}", "text", text), err)
+            && llmgw_json_append(r->system, json_pack("{s:O}", "text", text),
+                                 err)
                != 0)
         {
             return -1;
@@ -478,9 +404,8 @@ llmgw_bedrock_message_out(llmgw_bedrock_req_t *r, unsigned user,
             return 0;
         }
 
-        return llmgw_bedrock_block(r, user,
-                                   json_pack("{s:O}", "text", content), 0,
-                                   err);
+        return llmgw_turn_add(&r->turns, user,
+                              json_pack("{s:O}", "text", content), 0, err);
     }
 
     if (!json_is_array(content)) {
@@ -494,7 +419,7 @@ llmgw_bedrock_message_out(llmgw_bedrock_req_t *r, unsigned user,
         snprintf(inner, sizeof(inner), "%s.content[%zu]", where, i);
 
         if (llmgw_bedrock_part_out(r, part, user, inner, &block, err) != 0
-            || (block && llmgw_bedrock_block(r, user, block, 0, err) != 0))
+            || (block && llmgw_turn_add(&r->turns, user, block, 0, err) != 0))
         {
             return -1;
         }
@@ -537,7 +462,7 @@ llmgw_bedrock_part_out(llmgw_bedrock_req_t *r, json_t *part, unsigned user,
         }
 
         *block = json_pack("{s:O}", "text", text);
-        return *block ? 0 : llmgw_bedrock_nomem(err);
+        return *block ? 0 : llmgw_xerr_nomem(err);
     }
 
     if (strcmp(type, "image_url") == 0 && user) {
@@ -562,11 +487,10 @@ llmgw_bedrock_part_out(llmgw_bedrock_req_t *r, json_t *part, unsigned user,
 static json_t *
 llmgw_bedrock_image_out(json_t *part, const char *where, llmgw_xerr_t *err)
 {
-    size_t       len, data;
-    json_t      *iu, *block;
-    const char  *url, *format;
-
-    data = 0;
+    size_t             len;
+    json_t            *iu, *block;
+    const char        *url, *format;
+    llmgw_data_url_t   du;
 
     iu = json_object_get(part, "image_url");
     url = json_is_string(iu) ? json_string_value(iu)
@@ -587,7 +511,7 @@ llmgw_bedrock_image_out(json_t *part, const char *where, llmgw_xerr_t *err)
         return NULL;
     }
 
-    format = llmgw_bedrock_data_url(url, len, llmgw_bedrock_images, &data);
+    format = llmgw_bedrock_data_url(url, len, llmgw_bedrock_images, &du);
 
     if (format == NULL) {
         llmgw_xerr(err, 400, LLMGW_BEDROCK_INVALID,
@@ -597,7 +521,7 @@ llmgw_bedrock_image_out(json_t *part, const char *where, llmgw_xerr_t *err)
     }
 
     block = json_pack("{s:{s:s,s:{s:s%}}}", "image", "format", format,
-                      "source", "bytes", url + data, len - data);
+                      "source", "bytes", du.data, du.data_len);
     if (block == NULL) {
         llmgw_xerr(err, 400, LLMGW_BEDROCK_INVALID,
                    "%s: the data URL cannot be read", where);
@@ -618,19 +542,19 @@ static json_t *
 llmgw_bedrock_document_out(llmgw_bedrock_req_t *r, json_t *part,
     const char *where, llmgw_xerr_t *err)
 {
-    char         name[64];
-    size_t       len, data, n;
-    json_t      *file, *block;
-    const char  *url, *format, *fname;
+    char               name[64];
+    size_t             len, n;
+    json_t            *file, *block;
+    const char        *url, *format, *fname;
+    llmgw_data_url_t   du;
 
-    data = 0;
+    len = 0;
     file = json_object_get(part, "file");
     url = llmgw_json_str(file, "file_data", &len);
 
-    format = (url && len > 5 && strncmp(url, "data:", 5) == 0)
-             ? llmgw_bedrock_data_url(url, len, llmgw_bedrock_documents,
-                                      &data)
-             : NULL;
+    format = url ? llmgw_bedrock_data_url(url, len, llmgw_bedrock_documents,
+                                          &du)
+                 : NULL;
 
     if (format == NULL) {
         llmgw_xerr(err, 400, LLMGW_BEDROCK_INVALID,
@@ -650,8 +574,8 @@ llmgw_bedrock_document_out(llmgw_bedrock_req_t *r, json_t *part,
     }
 
     block = json_pack("{s:{s:s,s:s%,s:{s:s%}}}", "document", "format", format,
-                      "name", name, n, "source", "bytes", url + data,
-                      len - data);
+                      "name", name, n, "source", "bytes", du.data,
+                      du.data_len);
     if (block == NULL) {
         llmgw_xerr(err, 400, LLMGW_BEDROCK_INVALID,
                    "%s: the data URL cannot be read", where);
@@ -710,31 +634,18 @@ llmgw_bedrock_name_char(char c)
 }
 
 
-/* data:<media type>[;params];base64,<data>: the format of the media type
- * in types, and where the data starts; NULL if not so */
+/* a data URL: the format of its media type in types; NULL if not so */
 
 static const char *
 llmgw_bedrock_data_url(const char *url, size_t len,
-    const llmgw_bedrock_map_t *types, size_t *data)
+    const llmgw_bedrock_map_t *types, llmgw_data_url_t *du)
 {
-    size_t       n;
-    const char  *mt, *comma, *semi;
-
-    mt = url + 5;
-    comma = memchr(mt, ',', len - 5);
-    semi = memchr(mt, ';', len - 5);
-
-    if (comma == NULL || semi == NULL || semi > comma
-        || comma - mt < 7 || strncmp(comma - 7, ";base64", 7) != 0)
-    {
+    if (llmgw_data_url(url, len, du) != 0) {
         return NULL;
     }
 
-    n = semi - mt;
-    *data = comma + 1 - url;
-
     for ( /* void */ ; types->name; types++) {
-        if (llmgw_bedrock_is(mt, n, types->name)) {
+        if (llmgw_str_is(du->type, du->type_len, types->name)) {
             return types->value;
         }
     }
@@ -751,7 +662,7 @@ llmgw_bedrock_calls_out(llmgw_bedrock_req_t *r, const char *where,
     json_t *calls, llmgw_xerr_t *err)
 {
     size_t   i;
-    json_t  *call;
+    json_t  *call, *id, *name;
 
     if (calls == NULL || json_is_null(calls)) {
         return 0;
@@ -764,51 +675,21 @@ llmgw_bedrock_calls_out(llmgw_bedrock_req_t *r, const char *where,
     }
 
     json_array_foreach(calls, i, call) {
-        size_t        len;
-        json_t       *fn, *id, *name, *input;
-        const char   *args;
-        json_error_t  jerr;
+        json_t  *input;
 
-        fn = json_object_get(call, "function");
-        id = json_object_get(call, "id");
-        name = json_object_get(fn, "name");
-        args = llmgw_json_str(fn, "arguments", &len);
+        input = llmgw_tool_call_out(call, where, i, &id, &name, err);
 
-        if (!json_is_string(id) || !json_is_string(name)) {
-            llmgw_xerr(err, 400, LLMGW_BEDROCK_INVALID,
-                       "%s.tool_calls[%zu] needs a string id and "
-                       "function.name", where, i);
-            return -1;
-        }
-
-        while (args && len && (args[len - 1] == ' ' || args[len - 1] == '\n'
-                               || args[len - 1] == '\r'
-                               || args[len - 1] == '\t'))
-        {
-            len--;
-        }
-
-        if (args == NULL || len == 0) {
-            input = json_object();
-
-        } else {
-            input = json_loadb(args, len, JSON_REJECT_DUPLICATES, &jerr);
-        }
-
-        if (!json_is_object(input)) {
-            json_decref(input);
-            llmgw_xerr(err, 400, LLMGW_BEDROCK_INVALID,
-                       "%s.tool_calls[%zu].function.arguments is not a JSON "
-                       "object", where, i);
+        if (input == NULL) {
             return -1;
         }
 
         r->tool_blocks++;
 
-        if (llmgw_bedrock_block(r, 0,
-                                json_pack("{s:{s:O,s:O,s:o}}", "toolUse",
-                                          "toolUseId", id, "name", name,
-                                          "input", input), 0, err)
+        if (llmgw_turn_add(&r->turns, 0,
+                           json_pack("{s:{s:O,s:O,s:o}}", "toolUse",
+                                     "toolUseId", id, "name", name,
+                                     "input", input),
+                           LLMGW_TURN_CALL, err)
             != 0)
         {
             return -1;
@@ -849,11 +730,11 @@ llmgw_bedrock_tool_msg_out(llmgw_bedrock_req_t *r, const char *where,
 
     out = json_array();
     if (out == NULL) {
-        return llmgw_bedrock_nomem(err);
+        return llmgw_xerr_nomem(err);
     }
 
     if (json_is_string(content) && json_string_length(content)
-        && llmgw_bedrock_append(out, json_pack("{s:O}", "text", content), err)
+        && llmgw_json_append(out, json_pack("{s:O}", "text", content), err)
            != 0)
     {
         json_decref(out);
@@ -864,7 +745,7 @@ llmgw_bedrock_tool_msg_out(llmgw_bedrock_req_t *r, const char *where,
         snprintf(inner, sizeof(inner), "%s.content[%zu]", where, i);
 
         if (llmgw_bedrock_part_out(r, part, 1, inner, &block, err) != 0
-            || (block && llmgw_bedrock_append(out, block, err) != 0))
+            || (block && llmgw_json_append(out, block, err) != 0))
         {
             json_decref(out);
             return -1;
@@ -876,7 +757,7 @@ llmgw_bedrock_tool_msg_out(llmgw_bedrock_req_t *r, const char *where,
     block = json_pack("{s:{s:O,s:o}}", "toolResult", "toolUseId", id,
                       "content", out);
 
-    return llmgw_bedrock_block(r, 1, block, 1, err);
+    return llmgw_turn_add(&r->turns, 1, block, LLMGW_TURN_RESULT, err);
 }
 
 
@@ -884,32 +765,17 @@ static int
 llmgw_bedrock_format_out(llmgw_bedrock_req_t *r, json_t *canon,
     llmgw_xerr_t *err)
 {
-    json_t       *rf, *schema;
-    const char   *type;
-    llmgw_out_t   o;
-
-    rf = json_object_get(canon, "response_format");
-    type = llmgw_json_str(rf, "type", NULL);
-
-    if (type == NULL || strcmp(type, "text") == 0) {
-        return 0;
-    }
+    llmgw_out_t  o;
 
     memset(&o, 0, sizeof(llmgw_out_t));
 
-    llmgw_out_cstr(&o, "Answer with a single JSON object and no other text.");
-
-    schema = json_object_get(json_object_get(rf, "json_schema"), "schema");
-
-    if (strcmp(type, "json_schema") == 0 && json_is_object(schema)) {
-        llmgw_out_cstr(&o, " The object must conform to this JSON schema: ");
-        llmgw_out_json(&o, schema);
+    if (llmgw_json_prompt(&o, canon, NULL) == 0) {
+        return 0;
     }
 
-    return llmgw_bedrock_append(r->system,
-                                json_pack("{s:o}", "text",
-                                          llmgw_bedrock_string(&o)),
-                                err);
+    return llmgw_json_append(r->system,
+                             json_pack("{s:o}", "text", llmgw_out_string(&o)),
+                             err);
 }
 
 
@@ -949,7 +815,7 @@ llmgw_bedrock_tools_out(llmgw_bedrock_req_t *r, json_t *canon, json_t *body,
         && json_object_set_new(config, "toolChoice", choice) != 0)
     {
         json_decref(config);
-        return llmgw_bedrock_nomem(err);
+        return llmgw_xerr_nomem(err);
     }
 
     if (config == NULL) {
@@ -965,7 +831,7 @@ llmgw_bedrock_tools_out(llmgw_bedrock_req_t *r, json_t *canon, json_t *body,
 
         spec = llmgw_bedrock_tool_spec(t, i, err);
 
-        if (spec == NULL || llmgw_bedrock_append(out, spec, err) != 0) {
+        if (spec == NULL || llmgw_json_append(out, spec, err) != 0) {
             return -1;
         }
     }
@@ -979,34 +845,18 @@ llmgw_bedrock_tools_out(llmgw_bedrock_req_t *r, json_t *canon, json_t *body,
 static json_t *
 llmgw_bedrock_tool_spec(json_t *t, size_t i, llmgw_xerr_t *err)
 {
-    json_t      *fn, *name, *desc, *params, *spec, *tool;
-    const char  *type;
+    json_t  *fn, *desc, *spec, *tool;
 
-    type = llmgw_json_str(t, "type", NULL);
-    fn = json_object_get(t, "function");
-    name = json_object_get(fn, "name");
+    fn = llmgw_tool_function(t, i, err);
 
-    if (type == NULL || strcmp(type, "function") != 0
-        || !json_is_string(name))
-    {
-        llmgw_xerr(err, 400, LLMGW_BEDROCK_INVALID,
-                   "tools[%zu] must be {\"type\":\"function\","
-                   "\"function\":{\"name\"}}", i);
+    if (fn == NULL) {
         return NULL;
     }
 
     desc = json_object_get(fn, "description");
-    params = json_object_get(fn, "parameters");
 
-    if (json_is_object(params)) {
-        params = json_incref(params);
-
-    } else {
-        params = json_pack("{s:s,s:{}}", "type", "object", "properties");
-    }
-
-    spec = json_pack("{s:O,s:{s:o}}", "name", name, "inputSchema", "json",
-                     params);
+    spec = json_pack("{s:O,s:{s:o}}", "name", json_object_get(fn, "name"),
+                     "inputSchema", "json", llmgw_tool_params(fn));
 
     if (spec && json_is_string(desc) && json_string_length(desc)
         && json_object_set(spec, "description", desc) != 0)
@@ -1018,7 +868,7 @@ llmgw_bedrock_tool_spec(json_t *t, size_t i, llmgw_xerr_t *err)
     tool = spec ? json_pack("{s:o}", "toolSpec", spec) : NULL;
 
     if (tool == NULL) {
-        llmgw_bedrock_nomem(err);
+        llmgw_xerr_nomem(err);
     }
 
     return tool;
@@ -1032,24 +882,22 @@ static int
 llmgw_bedrock_tool_choice(llmgw_bedrock_req_t *r, json_t *canon,
     json_t **choice, llmgw_xerr_t *err)
 {
-    json_t      *tc;
-    const char  *s, *name;
+    const char  *c, *name;
 
-    tc = json_object_get(canon, "tool_choice");
-    s = json_string_value(tc);
     *choice = NULL;
 
-    if (tc == NULL || json_is_null(tc)) {
+    if (llmgw_tool_choice(json_object_get(canon, "tool_choice"), &c, &name,
+                          err)
+        != 0)
+    {
+        return -1;
+    }
+
+    if (c == NULL) {
         return 0;
     }
 
-    if (s && strcmp(s, "auto") == 0) {
-        *choice = json_pack("{s:{}}", "auto");
-
-    } else if (s && strcmp(s, "required") == 0) {
-        *choice = json_pack("{s:{}}", "any");
-
-    } else if (s && strcmp(s, "none") == 0) {
+    if (strcmp(c, "none") == 0) {
         if (r->tool_blocks) {
             llmgw_xerr(err, 400, LLMGW_BEDROCK_INVALID,
                        "tool_choice \"none\" cannot be sent to Bedrock in a "
@@ -1060,58 +908,13 @@ llmgw_bedrock_tool_choice(llmgw_bedrock_req_t *r, json_t *canon,
         }
 
         return 1;
-
-    } else if (json_is_object(tc)) {
-        name = llmgw_json_str(json_object_get(tc, "function"), "name", NULL);
-
-        if (name == NULL) {
-            llmgw_xerr(err, 400, LLMGW_BEDROCK_INVALID,
-                       "tool_choice must be \"auto\", \"required\", \"none\" "
-                       "or {\"type\":\"function\",\"function\":{\"name\"}}");
-            return -1;
-        }
-
-        *choice = json_pack("{s:{s:s}}", "tool", "name", name);
-
-    } else {
-        llmgw_xerr(err, 400, LLMGW_BEDROCK_INVALID,
-                   "tool_choice must be \"auto\", \"required\", \"none\" or "
-                   "an object");
-        return -1;
     }
 
-    return *choice ? 0 : llmgw_bedrock_nomem(err);
-}
+    *choice = name ? json_pack("{s:{s:s}}", "tool", "name", name)
+                   : json_pack("{s:{}}", strcmp(c, "auto") == 0 ? "auto"
+                                                                : "any");
 
-
-/* Claude refuses thinking when the last assistant turn calls tools without
- * its signed reasoning, which canonical requests never carry: no thinking
- * then */
-
-static int
-llmgw_bedrock_tool_loop(json_t *messages)
-{
-    size_t  i, j;
-
-    for (i = json_array_size(messages); i > 0; i--) {
-        json_t  *turn, *b;
-
-        turn = json_array_get(messages, i - 1);
-
-        if (strcmp(llmgw_json_str(turn, "role", NULL), "assistant") != 0) {
-            continue;
-        }
-
-        json_array_foreach(json_object_get(turn, "content"), j, b) {
-            if (json_object_get(b, "toolUse")) {
-                return 1;
-            }
-        }
-
-        return 0;
-    }
-
-    return 0;
+    return *choice ? 0 : llmgw_xerr_nomem(err);
 }
 
 
@@ -1124,29 +927,21 @@ llmgw_bedrock_tool_loop(json_t *messages)
  */
 
 static int
-llmgw_bedrock_params_out(json_t *canon, json_t *body, const llmgw_xreq_t *opt,
-    llmgw_xerr_t *err)
+llmgw_bedrock_params_out(llmgw_bedrock_req_t *r, json_t *canon, json_t *body,
+    const llmgw_xreq_t *opt, llmgw_xerr_t *err)
 {
     int       rc;
     json_t   *v, *config, *extra;
     int64_t   max, dflt, budget;
 
-    budget = llmgw_bedrock_budget(canon, body, opt, err);
+    budget = llmgw_bedrock_budget(r, canon, opt, err);
 
     if (budget < 0) {
         return -1;
     }
 
     dflt = opt->default_max_tokens > 0 ? opt->default_max_tokens : 0;
-
-    v = json_object_get(canon, "max_completion_tokens");
-
-    if (!json_is_integer(v)) {
-        v = json_object_get(canon, "max_tokens");
-    }
-
-    max = json_is_integer(v) && json_integer_value(v) > 0
-          ? json_integer_value(v) : dflt;
+    max = llmgw_max_tokens(canon, dflt);
 
     if (budget && max <= budget) {
         max = budget + (dflt ? dflt : 4096);
@@ -1192,7 +987,7 @@ llmgw_bedrock_params_out(json_t *canon, json_t *body, const llmgw_xreq_t *opt,
     if (rc) {
         json_decref(config);
         json_decref(extra);
-        return llmgw_bedrock_nomem(err);
+        return llmgw_xerr_nomem(err);
     }
 
     if (llmgw_bedrock_stop_out(canon, config, err) != 0) {
@@ -1230,15 +1025,17 @@ llmgw_bedrock_params_out(json_t *canon, json_t *body, const llmgw_xreq_t *opt,
 
 
 /*
- * reasoning_effort as Claude's thinking budget, as for Anthropic: low 1024
- * tokens, medium 4096, high 16384, others none.  Bedrock takes it for
- * Claude models only (other models have settings of their own, or none):
- * elsewhere it is refused.  -1: refused.
+ * reasoning_effort as Claude's thinking budget, as for Anthropic
+ * (llmgw_effort_anthropic; other words none).  Bedrock takes it for Claude
+ * models only (other models have settings of their own, or none):
+ * elsewhere it is refused.  Claude refuses thinking when the last
+ * assistant turn calls tools without its signed reasoning, which canonical
+ * requests never carry: no thinking then.  -1: refused.
  */
 
 static int64_t
-llmgw_bedrock_budget(json_t *canon, json_t *body, const llmgw_xreq_t *opt,
-    llmgw_xerr_t *err)
+llmgw_bedrock_budget(llmgw_bedrock_req_t *r, json_t *canon,
+    const llmgw_xreq_t *opt, llmgw_xerr_t *err)
 {
     int64_t      budget;
     const char  *effort;
@@ -1249,11 +1046,10 @@ llmgw_bedrock_budget(json_t *canon, json_t *body, const llmgw_xreq_t *opt,
         return 0;
     }
 
-    budget = strcmp(effort, "low") == 0 ? 1024
-             : strcmp(effort, "medium") == 0 ? 4096
-             : strcmp(effort, "high") == 0 ? 16384 : 0;
+    budget = llmgw_effort_budget(&llmgw_effort_anthropic, effort,
+                                 strlen(effort));
 
-    if (budget == 0) {
+    if (budget <= 0) {
         return 0;
     }
 
@@ -1268,11 +1064,7 @@ llmgw_bedrock_budget(json_t *canon, json_t *body, const llmgw_xreq_t *opt,
         return -1;
     }
 
-    if (llmgw_bedrock_tool_loop(json_object_get(body, "messages"))) {
-        return 0;
-    }
-
-    return budget;
+    return r->turns.calls ? 0 : budget;
 }
 
 
@@ -1281,8 +1073,7 @@ llmgw_bedrock_budget(json_t *canon, json_t *body, const llmgw_xreq_t *opt,
 static int
 llmgw_bedrock_stop_out(json_t *canon, json_t *config, llmgw_xerr_t *err)
 {
-    size_t   i;
-    json_t  *v, *s, *stop;
+    json_t  *v, *stop;
 
     v = json_object_get(canon, "stop");
 
@@ -1290,35 +1081,14 @@ llmgw_bedrock_stop_out(json_t *canon, json_t *config, llmgw_xerr_t *err)
         return 0;
     }
 
-    if (!json_is_string(v) && !json_is_array(v)) {
+    if (llmgw_stop_list(v, 1, &stop) != 0) {
         llmgw_xerr(err, 400, LLMGW_BEDROCK_INVALID,
                    "stop must be a string or an array of strings");
         return -1;
     }
 
-    stop = json_array();
-
-    if (json_is_string(v) && json_string_length(v)
-        && llmgw_bedrock_append(stop, json_incref(v), err) != 0)
-    {
-        json_decref(stop);
-        return -1;
-    }
-
-    json_array_foreach(v, i, s) {
-        if (!json_is_string(s)) {
-            json_decref(stop);
-            llmgw_xerr(err, 400, LLMGW_BEDROCK_INVALID,
-                       "stop must be a string or an array of strings");
-            return -1;
-        }
-
-        if (json_string_length(s)
-            && llmgw_bedrock_append(stop, json_incref(s), err) != 0)
-        {
-            json_decref(stop);
-            return -1;
-        }
+    if (stop == NULL) {
+        return llmgw_xerr_nomem(err);
     }
 
     if (json_array_size(stop) == 0) {
@@ -1370,14 +1140,14 @@ llmgw_bedrock_response_in(json_t *resp, llmgw_xerr_t *err)
 
     calls = json_array();
     if (calls == NULL) {
-        llmgw_bedrock_nomem(err);
+        llmgw_xerr_nomem(err);
         return NULL;
     }
 
     json_array_foreach(content, i, b) {
         tu = json_object_get(b, "toolUse");
 
-        if (llmgw_bedrock_join(&text, json_object_get(b, "text")) == 0) {
+        if (llmgw_out_join(&text, json_object_get(b, "text"), NULL) == 0) {
             has_text = 1;
 
         } else if (json_is_object(tu)) {
@@ -1387,7 +1157,9 @@ llmgw_bedrock_response_in(json_t *resp, llmgw_xerr_t *err)
                 continue;
             }
 
-            call = llmgw_bedrock_call_in(tu);
+            call = llmgw_tool_call(json_object_get(tu, "toolUseId"),
+                                   json_object_get(tu, "name"),
+                                   json_object_get(tu, "input"));
 
             if (call == NULL) {
                 llmgw_xerr(err, 502, "api_error",
@@ -1396,35 +1168,21 @@ llmgw_bedrock_response_in(json_t *resp, llmgw_xerr_t *err)
                 goto failed;
             }
 
-            if (llmgw_bedrock_append(calls, call, err) != 0) {
+            if (llmgw_json_append(calls, call, err) != 0) {
                 goto failed;
             }
 
         } else {
-            llmgw_bedrock_join(&reasoning,
-                               json_object_get(json_object_get(
-                                   json_object_get(b, "reasoningContent"),
-                                   "reasoningText"), "text"));
+            llmgw_out_join(&reasoning,
+                           json_object_get(json_object_get(
+                               json_object_get(b, "reasoningContent"),
+                               "reasoningText"), "text"),
+                           NULL);
         }
     }
 
-    msg = json_pack("{s:s,s:o}", "role", "assistant", "content",
-                    has_text ? llmgw_bedrock_string(&text) : json_null());
-
-    if (msg && json_array_size(calls)
-        && json_object_set(msg, "tool_calls", calls) != 0)
-    {
-        json_decref(msg);
-        msg = NULL;
-    }
-
-    if (msg && reasoning.len
-        && json_object_set_new(msg, "reasoning_content",
-                               llmgw_bedrock_string(&reasoning)) != 0)
-    {
-        json_decref(msg);
-        msg = NULL;
-    }
+    msg = llmgw_assistant(has_text ? llmgw_out_string(&text) : json_null(),
+                          calls, &reasoning);
 
     memset(&u, 0, sizeof(llmgw_usage_t));
     llmgw_bedrock_usage(json_object_get(resp, "usage"), &u);
@@ -1443,7 +1201,7 @@ llmgw_bedrock_response_in(json_t *resp, llmgw_xerr_t *err)
     llmgw_out_free(&reasoning);
 
     if (canon == NULL) {
-        llmgw_bedrock_nomem(err);
+        llmgw_xerr_nomem(err);
     }
 
     return canon;
@@ -1457,50 +1215,14 @@ failed:
 }
 
 
-/* {id, type, function: {name, arguments: the input as compact JSON}} */
-
-static json_t *
-llmgw_bedrock_call_in(json_t *tu)
-{
-    char    *args;
-    json_t  *id, *name, *input, *call;
-
-    id = json_object_get(tu, "toolUseId");
-    name = json_object_get(tu, "name");
-    input = json_object_get(tu, "input");
-
-    if (!json_is_string(id) || !json_is_string(name)) {
-        return NULL;
-    }
-
-    args = input ? json_dumps(input, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-
-    if (input && args == NULL) {
-        return NULL;
-    }
-
-    call = json_pack("{s:O,s:s,s:{s:O,s:s}}", "id", id, "type", "function",
-                     "function", "name", name, "arguments",
-                     args ? args : "{}");
-    free(args);
-
-    return call;
-}
-
-
 /* Bedrock's inputTokens count neither cache reads nor cache writes;
  * canonical prompt tokens count both */
 
 static void
 llmgw_bedrock_usage(json_t *usage, llmgw_usage_t *u)
 {
-    u->cached = llmgw_bedrock_count(usage, "cacheReadInputTokens");
-    u->cache_write = llmgw_bedrock_count(usage, "cacheWriteInputTokens");
-    u->prompt = llmgw_bedrock_count(usage, "inputTokens") + u->cached
-                + u->cache_write;
-    u->completion = llmgw_bedrock_count(usage, "outputTokens");
-    u->total = u->prompt + u->completion;
-    u->seen = 1;
+    llmgw_usage_uncached(usage, u, "inputTokens", "outputTokens",
+                         "cacheReadInputTokens", "cacheWriteInputTokens");
 }
 
 
@@ -1540,15 +1262,7 @@ llmgw_bedrock_error_in(json_t *body, int status, llmgw_xerr_t *err)
         status = 502;
     }
 
-    err->status = status;
-    err->type = llmgw_status_error_type(status);
-
-    if (len == 0) {
-        msg = "The provider returned an error";
-        len = strlen(msg);
-    }
-
-    llmgw_bedrock_message_copy(err->message, sizeof(err->message), msg, len);
+    llmgw_xerr_text(err, status, llmgw_status_error_type(status), msg, len);
 
     return 0;
 }
@@ -1566,25 +1280,6 @@ llmgw_bedrock_message(json_t *body, size_t *len)
     }
 
     return msg;
-}
-
-
-/* at most size - 1 bytes, never cutting a UTF-8 sequence, NUL-terminated */
-
-static void
-llmgw_bedrock_message_copy(char *dst, size_t size, const char *src,
-    size_t len)
-{
-    if (len >= size) {
-        len = size - 1;
-
-        while (len > 0 && ((unsigned char) src[len] & 0xc0) == 0x80) {
-            len--;
-        }
-    }
-
-    memcpy(dst, src, len);
-    dst[len] = '\0';
 }
 
 
@@ -1663,27 +1358,27 @@ llmgw_bedrock_event(const char *event, size_t elen)
         return LLMGW_BEDROCK_EV_UNKNOWN;
     }
 
-    if (llmgw_bedrock_is(event, elen, "contentBlockDelta")) {
+    if (llmgw_str_is(event, elen, "contentBlockDelta")) {
         return LLMGW_BEDROCK_EV_DELTA;
     }
 
-    if (llmgw_bedrock_is(event, elen, "contentBlockStart")) {
+    if (llmgw_str_is(event, elen, "contentBlockStart")) {
         return LLMGW_BEDROCK_EV_BLOCK;
     }
 
-    if (llmgw_bedrock_is(event, elen, "contentBlockStop")) {
+    if (llmgw_str_is(event, elen, "contentBlockStop")) {
         return LLMGW_BEDROCK_EV_BLOCK_STOP;
     }
 
-    if (llmgw_bedrock_is(event, elen, "messageStart")) {
+    if (llmgw_str_is(event, elen, "messageStart")) {
         return LLMGW_BEDROCK_EV_START;
     }
 
-    if (llmgw_bedrock_is(event, elen, "messageStop")) {
+    if (llmgw_str_is(event, elen, "messageStop")) {
         return LLMGW_BEDROCK_EV_STOP;
     }
 
-    if (llmgw_bedrock_is(event, elen, "metadata")) {
+    if (llmgw_str_is(event, elen, "metadata")) {
         return LLMGW_BEDROCK_EV_METADATA;
     }
 
@@ -1702,10 +1397,9 @@ llmgw_bedrock_event(const char *event, size_t elen)
 static int
 llmgw_bedrock_decode_block(llmgw_xstream_t *s, json_t *ev)
 {
-    json_t               *tu, *index;
-    json_int_t            n;
+    int                   rc;
+    json_t               *tu;
     const char           *type;
-    llmgw_delta_t         d;
     llmgw_bedrock_dec_t  *dec;
 
     dec = s->dec;
@@ -1715,50 +1409,15 @@ llmgw_bedrock_decode_block(llmgw_xstream_t *s, json_t *ev)
         return 0;
     }
 
-    index = json_object_get(ev, "contentBlockIndex");
-
-    if (!json_is_integer(index) || json_integer_value(index) < 0) {
-        return -1;
-    }
-
-    n = json_integer_value(index);
-
-    if (n >= LLMGW_BEDROCK_BLOCKS) {
-        llmgw_xstream_fail(s, "api_error", "The provider's answer has more "
-                           "content blocks than the gateway can translate");
-        return -1;
-    }
-
-    if (dec->block_tool[n]) {
-        return 0;
-    }
-
     type = llmgw_json_str(tu, "type", NULL);
 
-    if (type && strcmp(type, "server_tool_use") == 0) {
-        dec->block_tool[n] = LLMGW_BEDROCK_SKIP;
-        return 0;
-    }
+    rc = llmgw_blocks_start(s, &dec->blocks,
+                            json_object_get(ev, "contentBlockIndex"),
+                            json_object_get(tu, "toolUseId"),
+                            json_object_get(tu, "name"),
+                            type && strcmp(type, "server_tool_use") == 0);
 
-    dec->block_tool[n] = (uint16_t) ++dec->tools;
-
-    memset(&d, 0, sizeof(llmgw_delta_t));
-    d.type = LLMGW_DELTA_TOOL_START;
-    d.tool = dec->tools - 1;
-    d.id = llmgw_json_str(tu, "toolUseId", &d.id_len);
-    d.name = llmgw_json_str(tu, "name", &d.name_len);
-
-    if (d.id == NULL) {
-        d.id = "";
-        d.id_len = 0;
-    }
-
-    if (d.name == NULL) {
-        d.name = "";
-        d.name_len = 0;
-    }
-
-    return llmgw_xstream_delta(s, &d);
+    return rc < 0 ? -1 : 0;
 }
 
 
@@ -1768,25 +1427,23 @@ llmgw_bedrock_decode_block(llmgw_xstream_t *s, json_t *ev)
 static int
 llmgw_bedrock_decode_delta(llmgw_xstream_t *s, json_t *ev)
 {
-    json_t               *delta, *index, *tu;
-    json_int_t            n;
+    json_t               *delta, *tu;
+    unsigned              tool;
     llmgw_bedrock_dec_t  *dec;
 
     dec = s->dec;
     delta = json_object_get(ev, "delta");
-    index = json_object_get(ev, "contentBlockIndex");
-    n = json_is_integer(index) ? json_integer_value(index) : -1;
+    tool = llmgw_blocks_get(&dec->blocks,
+                            json_object_get(ev, "contentBlockIndex"));
 
-    if (n >= 0 && n < LLMGW_BEDROCK_BLOCKS
-        && dec->block_tool[n] == LLMGW_BEDROCK_SKIP)
-    {
+    if (tool == LLMGW_BLOCK_SKIP) {
         return 0;
     }
 
-    if (llmgw_bedrock_emit(s, LLMGW_DELTA_TEXT, 0,
+    if (llmgw_xstream_text(s, LLMGW_DELTA_TEXT, 0,
                            json_object_get(delta, "text"))
         != 0
-        || llmgw_bedrock_emit(s, LLMGW_DELTA_REASONING, 0,
+        || llmgw_xstream_text(s, LLMGW_DELTA_REASONING, 0,
                               json_object_get(json_object_get(delta,
                                                           "reasoningContent"),
                                               "text"))
@@ -1797,14 +1454,11 @@ llmgw_bedrock_decode_delta(llmgw_xstream_t *s, json_t *ev)
 
     tu = json_object_get(delta, "toolUse");
 
-    if (tu == NULL || n < 0 || n >= LLMGW_BEDROCK_BLOCKS
-        || dec->block_tool[n] == 0)
-    {
+    if (tu == NULL || tool == 0) {
         return 0;
     }
 
-    return llmgw_bedrock_emit(s, LLMGW_DELTA_TOOL_ARGS,
-                              dec->block_tool[n] - 1u,
+    return llmgw_xstream_text(s, LLMGW_DELTA_TOOL_ARGS, tool - 1,
                               json_object_get(tu, "input"));
 }
 
@@ -1928,28 +1582,6 @@ llmgw_bedrock_decode_end(llmgw_xstream_t *s)
 }
 
 
-/* a text delta of a JSON string, unless it is empty */
-
-static int
-llmgw_bedrock_emit(llmgw_xstream_t *s, llmgw_delta_type_e type,
-    unsigned tool, json_t *text)
-{
-    llmgw_delta_t  d;
-
-    if (!json_is_string(text) || json_string_length(text) == 0) {
-        return 0;
-    }
-
-    memset(&d, 0, sizeof(llmgw_delta_t));
-    d.type = type;
-    d.tool = tool;
-    d.text = json_string_value(text);
-    d.text_len = json_string_length(text);
-
-    return llmgw_xstream_delta(s, &d);
-}
-
-
 /*
  * Embeddings, through InvokeModel: the body is the model's.  Titan takes
  * one text per request; Cohere a list.  encoding_format is the caller's
@@ -2012,7 +1644,7 @@ llmgw_bedrock_titan_out(json_t *canon, const char *model, size_t len,
     body = json_pack("{s:O}", "inputText", input);
 
     if (body == NULL) {
-        llmgw_bedrock_nomem(err);
+        llmgw_xerr_nomem(err);
         return NULL;
     }
 
@@ -2063,7 +1695,7 @@ llmgw_bedrock_cohere_out(json_t *canon, const char *model, size_t len,
                      "embedding_types", "float");
 
     if (body == NULL) {
-        llmgw_bedrock_nomem(err);
+        llmgw_xerr_nomem(err);
         return NULL;
     }
 
@@ -2071,7 +1703,7 @@ llmgw_bedrock_cohere_out(json_t *canon, const char *model, size_t len,
         && json_object_set(body, "truncate", truncate) != 0)
     {
         json_decref(body);
-        llmgw_bedrock_nomem(err);
+        llmgw_xerr_nomem(err);
         return NULL;
     }
 
@@ -2183,8 +1815,8 @@ llmgw_bedrock_embed_in(json_t *resp, const char *model, llmgw_xerr_t *err)
                      "model", model ? model : "");
 
     for (k = 0; list && k < n; k++) {
-        one = llmgw_bedrock_vector(json_is_array(one)
-                                   ? one : json_array_get(embs, k), k);
+        one = llmgw_embedding(json_is_array(one)
+                              ? one : json_array_get(embs, k), k);
 
         if (one == NULL) {
             json_decref(list);
@@ -2199,7 +1831,7 @@ llmgw_bedrock_embed_in(json_t *resp, const char *model, llmgw_xerr_t *err)
         }
     }
 
-    count = llmgw_bedrock_count(resp, "inputTextTokenCount");
+    count = llmgw_json_count(resp, "inputTextTokenCount");
 
     if (list && json_is_integer(json_object_get(resp, "inputTextTokenCount"))
         && json_object_set_new(list, "usage",
@@ -2213,30 +1845,10 @@ llmgw_bedrock_embed_in(json_t *resp, const char *model, llmgw_xerr_t *err)
     }
 
     if (list == NULL) {
-        llmgw_bedrock_nomem(err);
+        llmgw_xerr_nomem(err);
     }
 
     return list;
-}
-
-
-static json_t *
-llmgw_bedrock_vector(json_t *values, size_t i)
-{
-    size_t  k;
-
-    if (!json_is_array(values)) {
-        return NULL;
-    }
-
-    for (k = 0; k < json_array_size(values); k++) {
-        if (!json_is_number(json_array_get(values, k))) {
-            return NULL;
-        }
-    }
-
-    return json_pack("{s:s,s:I,s:O}", "object", "embedding",
-                     "index", (json_int_t) i, "embedding", values);
 }
 
 
@@ -2261,92 +1873,13 @@ llmgw_bedrock_has(const char *p, size_t len, const char *s)
 }
 
 
-static int
-llmgw_bedrock_is(const char *p, size_t len, const char *lit)
-{
-    return strlen(lit) == len && memcmp(p, lit, len) == 0;
-}
-
-
-/* a JSON string's text after o's; -1 when text is not a string */
-
-static int
-llmgw_bedrock_join(llmgw_out_t *o, json_t *text)
-{
-    if (!json_is_string(text)) {
-        return -1;
-    }
-
-    llmgw_out_raw(o, json_string_value(text), json_string_length(text));
-
-    return 0;
-}
-
-
-/* o's text as a JSON string (o holds only text of JSON strings, so it is
- * valid UTF-8); o is freed */
-
-static json_t *
-llmgw_bedrock_string(llmgw_out_t *o)
-{
-    json_t  *v;
-
-    v = o->failed ? NULL
-                  : json_stringn_nocheck(o->len ? (const char *) o->data : "",
-                                         o->len);
-
-    llmgw_out_free(o);
-    o->failed = 0;
-
-    return v;
-}
-
-
 /* sets and steals v */
 
 static int
 llmgw_bedrock_set(json_t *obj, const char *key, json_t *v, llmgw_xerr_t *err)
 {
-    if (v == NULL || obj == NULL || json_object_set_new(obj, key, v) != 0) {
-        json_decref(v);
-        return llmgw_bedrock_nomem(err);
-    }
-
-    return 0;
-}
-
-
-/* appends and steals v */
-
-static int
-llmgw_bedrock_append(json_t *array, json_t *v, llmgw_xerr_t *err)
-{
-    if (v == NULL || json_array_append_new(array, v) != 0) {
-        return llmgw_bedrock_nomem(err);
-    }
-
-    return 0;
-}
-
-
-static int
-llmgw_bedrock_nomem(llmgw_xerr_t *err)
-{
-    llmgw_xerr(err, 500, "api_error", "out of memory");
-
-    return -1;
-}
-
-
-static int64_t
-llmgw_bedrock_count(json_t *obj, const char *key)
-{
-    json_t  *v;
-
-    v = json_object_get(obj, key);
-
-    if (json_is_integer(v) && json_integer_value(v) > 0) {
-        return json_integer_value(v);
+    if (llmgw_json_set(obj, key, v) != 0) {
+        return llmgw_xerr_nomem(err);
     }
 
     return 0;

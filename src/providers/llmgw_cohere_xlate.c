@@ -20,12 +20,6 @@
 /* the tool-call indexes one decoded stream may use */
 #define LLMGW_COHERE_TOOLS    256
 
-/* reasoning_effort to thinking.token_budget, the budgets the Gemini
- * translator uses */
-#define LLMGW_COHERE_THINK_LOW     1024
-#define LLMGW_COHERE_THINK_MEDIUM  8192
-#define LLMGW_COHERE_THINK_HIGH    24576
-
 #define LLMGW_COHERE_FAILED    "The provider's generation failed"
 #define LLMGW_COHERE_TIMEOUT   "The provider's generation timed out"
 
@@ -55,6 +49,7 @@ static int llmgw_cohere_assistant(json_t *m, const char *where,
     json_t **msg, llmgw_xerr_t *err);
 static json_t *llmgw_cohere_call_out(json_t *call, const char *where,
     size_t k, llmgw_xerr_t *err);
+static json_t *llmgw_cohere_args(json_t *args);
 static json_t *llmgw_cohere_tool_msg(json_t *m, const char *where,
     llmgw_xerr_t *err);
 static int llmgw_cohere_tools(json_t *canon, json_t *body,
@@ -91,8 +86,6 @@ static int64_t llmgw_cohere_count(json_t *obj, const char *key);
 
 static int llmgw_cohere_error_in(json_t *body, int status,
     llmgw_xerr_t *err);
-static void llmgw_cohere_message_copy(char *dst, size_t size,
-    const char *src, size_t len);
 
 static int llmgw_cohere_decode(llmgw_xstream_t *s, const char *event,
     size_t elen, const char *data, size_t dlen);
@@ -106,9 +99,6 @@ static int llmgw_cohere_decode_args(llmgw_xstream_t *s, json_t *ev,
     json_t *msg);
 static int llmgw_cohere_decode_message_end(llmgw_xstream_t *s, json_t *ev);
 static int llmgw_cohere_decode_error(llmgw_xstream_t *s, json_t *ev);
-static int llmgw_cohere_decode_end(llmgw_xstream_t *s);
-static int llmgw_cohere_emit(llmgw_xstream_t *s, llmgw_delta_type_e type,
-    unsigned tool, json_t *text);
 static int llmgw_cohere_fail(llmgw_xstream_t *s, const char *type,
     json_t *text, const char *dflt);
 
@@ -121,11 +111,7 @@ static json_t *llmgw_cohere_embed_in(json_t *resp, const char *model,
 static json_t *llmgw_cohere_embedding(json_t *values, size_t k,
     llmgw_xerr_t *err);
 
-static json_t *llmgw_cohere_string(llmgw_out_t *o);
-static int llmgw_cohere_set(json_t *obj, const char *key, json_t *v);
-static int llmgw_cohere_push(json_t *arr, json_t *v);
 static int llmgw_cohere_add(json_t *arr, json_t *v, llmgw_xerr_t *err);
-static int llmgw_cohere_is(const char *s, size_t len, const char *lit);
 static int llmgw_cohere_nomem(llmgw_xerr_t *err);
 
 
@@ -143,7 +129,7 @@ const llmgw_format_t  llmgw_format_cohere = {
     llmgw_cohere_response_in,
     llmgw_cohere_error_in,
     llmgw_cohere_decode,
-    llmgw_cohere_decode_end,
+    NULL,
     sizeof(llmgw_cohere_dec_t),
 
     llmgw_cohere_embed_out,
@@ -183,9 +169,9 @@ llmgw_cohere_request_out(json_t *canon, const llmgw_xreq_t *opt,
         return NULL;
     }
 
-    if (llmgw_cohere_set(body, "model",
-                         json_stringn(opt->model ? opt->model : "",
-                                      opt->model_len))
+    if (llmgw_json_set(body, "model",
+                       json_stringn(opt->model ? opt->model : "",
+                                    opt->model_len))
         != 0)
     {
         llmgw_xerr(err, 400, LLMGW_COHERE_INVALID,
@@ -217,7 +203,7 @@ llmgw_cohere_messages(json_t *msgs, json_t *body, llmgw_xerr_t *err)
 
     out = json_array();
 
-    if (llmgw_cohere_set(body, "messages", out) != 0) {
+    if (llmgw_json_set(body, "messages", out) != 0) {
         return llmgw_cohere_nomem(err);
     }
 
@@ -228,7 +214,7 @@ llmgw_cohere_messages(json_t *msgs, json_t *body, llmgw_xerr_t *err)
             return -1;
         }
 
-        if (msg && llmgw_cohere_push(out, msg) != 0) {
+        if (msg && llmgw_json_push(out, msg) != 0) {
             return llmgw_cohere_nomem(err);
         }
     }
@@ -266,20 +252,20 @@ llmgw_cohere_message(json_t *m, size_t i, json_t **msg, llmgw_xerr_t *err)
         return -1;
     }
 
-    if (llmgw_cohere_is(role, len, "assistant")) {
+    if (llmgw_str_is(role, len, "assistant")) {
         return llmgw_cohere_assistant(m, where, msg, err);
     }
 
-    if (llmgw_cohere_is(role, len, "tool")) {
+    if (llmgw_str_is(role, len, "tool")) {
         *msg = llmgw_cohere_tool_msg(m, where, err);
         return *msg ? 0 : -1;
     }
 
-    if (llmgw_cohere_is(role, len, "developer")) {
+    if (llmgw_str_is(role, len, "developer")) {
         role = "system";
 
-    } else if (!llmgw_cohere_is(role, len, "system")
-               && !llmgw_cohere_is(role, len, "user"))
+    } else if (!llmgw_str_is(role, len, "system")
+               && !llmgw_str_is(role, len, "user"))
     {
         llmgw_xerr(err, 400, LLMGW_COHERE_INVALID,
                    "%s.role \"%.*s\" cannot be sent to Cohere", where,
@@ -364,7 +350,7 @@ llmgw_cohere_part(json_t *part, const char *where, const char *in,
 
     text = json_object_get(part, "text");
 
-    if (llmgw_cohere_is(type, len, "text")) {
+    if (llmgw_str_is(type, len, "text")) {
         if (!json_is_string(text)) {
             llmgw_xerr(err, 400, LLMGW_COHERE_INVALID,
                        "%s.text must be a string", where);
@@ -373,7 +359,7 @@ llmgw_cohere_part(json_t *part, const char *where, const char *in,
 
         block = json_pack("{s:s,s:O}", "type", "text", "text", text);
 
-    } else if (in == NULL && llmgw_cohere_is(type, len, "image_url")) {
+    } else if (in == NULL && llmgw_str_is(type, len, "image_url")) {
         iu = json_object_get(part, "image_url");
         url = json_is_string(iu) ? iu : json_object_get(iu, "url");
         detail = json_object_get(iu, "detail");
@@ -447,7 +433,7 @@ llmgw_cohere_text_of(json_t *content, const char *where, llmgw_xerr_t *err)
         llmgw_out_raw(&o, json_string_value(text), json_string_length(text));
     }
 
-    text = llmgw_cohere_string(&o);
+    text = llmgw_out_string(&o);
 
     if (text == NULL) {
         llmgw_cohere_nomem(err);
@@ -557,7 +543,6 @@ static json_t *
 llmgw_cohere_call_out(json_t *call, const char *where, size_t k,
     llmgw_xerr_t *err)
 {
-    char    *dump;
     json_t  *fn, *id, *name, *args, *out;
 
     fn = json_object_get(call, "function");
@@ -572,18 +557,9 @@ llmgw_cohere_call_out(json_t *call, const char *where, size_t k,
         return NULL;
     }
 
-    if (json_is_string(args) && json_string_length(args)) {
-        args = json_incref(args);
-
-    } else if (args == NULL || json_is_null(args) || json_is_string(args)) {
-        args = json_string("{}");
-
-    } else if (json_is_object(args)) {
-        dump = json_dumps(args, JSON_COMPACT);
-        args = dump ? json_string(dump) : NULL;
-        free(dump);
-
-    } else {
+    if (args != NULL && !json_is_null(args) && !json_is_string(args)
+        && !json_is_object(args))
+    {
         llmgw_xerr(err, 400, LLMGW_COHERE_INVALID,
                    "%s.tool_calls[%zu].function.arguments must be a string",
                    where, k);
@@ -591,13 +567,39 @@ llmgw_cohere_call_out(json_t *call, const char *where, size_t k,
     }
 
     out = json_pack("{s:O,s:s,s:{s:O,s:o}}", "id", id, "type", "function",
-                    "function", "name", name, "arguments", args);
+                    "function", "name", name, "arguments",
+                    llmgw_cohere_args(args));
 
     if (out == NULL) {
         llmgw_cohere_nomem(err);
     }
 
     return out;
+}
+
+
+/* arguments as JSON text: a string as it is, an object dumped, anything
+ * else (an empty string, none) "{}"; NULL when out of memory */
+
+static json_t *
+llmgw_cohere_args(json_t *args)
+{
+    char    *dump;
+    json_t  *text;
+
+    if (json_is_string(args) && json_string_length(args)) {
+        return json_incref(args);
+    }
+
+    if (!json_is_object(args)) {
+        return json_string("{}");
+    }
+
+    dump = json_dumps(args, JSON_COMPACT);
+    text = dump ? json_string(dump) : NULL;
+    free(dump);
+
+    return text;
 }
 
 
@@ -705,9 +707,9 @@ llmgw_cohere_tools(json_t *canon, json_t *body, llmgw_xerr_t *err)
         return 0;
     }
 
-    if (llmgw_cohere_set(body, "tools", out) != 0
-        || (strict && llmgw_cohere_set(body, "strict_tools", json_true()) != 0)
-        || (mode && llmgw_cohere_set(body, "tool_choice", json_string(mode))
+    if (llmgw_json_set(body, "tools", out) != 0
+        || (strict && llmgw_json_set(body, "strict_tools", json_true()) != 0)
+        || (mode && llmgw_json_set(body, "tool_choice", json_string(mode))
                     != 0))
     {
         return llmgw_cohere_nomem(err);
@@ -734,16 +736,16 @@ llmgw_cohere_tool_choice(json_t *choice, const char **mode, json_t **name,
     c = json_is_string(choice) ? json_string_value(choice) : NULL;
     len = c ? json_string_length(choice) : 0;
 
-    if (c && llmgw_cohere_is(c, len, "auto")) {
+    if (c && llmgw_str_is(c, len, "auto")) {
         return 0;
     }
 
-    if (c && llmgw_cohere_is(c, len, "none")) {
+    if (c && llmgw_str_is(c, len, "none")) {
         *mode = "NONE";
         return 0;
     }
 
-    if (c && llmgw_cohere_is(c, len, "required")) {
+    if (c && llmgw_str_is(c, len, "required")) {
         *mode = "REQUIRED";
         return 0;
     }
@@ -751,7 +753,7 @@ llmgw_cohere_tool_choice(json_t *choice, const char **mode, json_t **name,
     c = llmgw_json_str(choice, "type", &len);
     *name = json_object_get(json_object_get(choice, "function"), "name");
 
-    if (c == NULL || !llmgw_cohere_is(c, len, "function")
+    if (c == NULL || !llmgw_str_is(c, len, "function")
         || !json_is_string(*name))
     {
         *name = NULL;
@@ -774,36 +776,24 @@ static int
 llmgw_cohere_tool_out(json_t *tool, size_t k, json_t *only, json_t *out,
     unsigned *strict, llmgw_xerr_t *err)
 {
-    size_t       len;
-    json_t      *fn, *name, *desc, *params, *t;
-    const char  *type;
+    json_t  *fn, *name, *desc, *t;
 
-    type = llmgw_json_str(tool, "type", &len);
-    fn = json_object_get(tool, "function");
-    name = json_object_get(fn, "name");
+    fn = llmgw_tool_function(tool, k, err);
 
-    if (type == NULL || !llmgw_cohere_is(type, len, "function")
-        || !json_is_string(name))
-    {
-        llmgw_xerr(err, 400, LLMGW_COHERE_INVALID,
-                   "tools[%zu] must be {\"type\":\"function\",\"function\":"
-                   "{\"name\"}}", k);
+    if (fn == NULL) {
         return -1;
     }
+
+    name = json_object_get(fn, "name");
 
     if (only && !json_equal(only, name)) {
         return 0;
     }
 
     desc = json_object_get(fn, "description");
-    params = json_object_get(fn, "parameters");
-
-    params = json_is_object(params)
-             ? json_incref(params)
-             : json_pack("{s:s,s:{}}", "type", "object", "properties");
 
     t = json_pack("{s:s,s:{s:O,s:o}}", "type", "function", "function",
-                  "name", name, "parameters", params);
+                  "name", name, "parameters", llmgw_tool_params(fn));
 
     if (t && json_is_string(desc)
         && json_object_set(json_object_get(t, "function"), "description",
@@ -876,7 +866,7 @@ llmgw_cohere_params(json_t *canon, json_t *body, const llmgw_xreq_t *opt,
         return -1;
     }
 
-    if (llmgw_cohere_set(body, "stream", json_boolean(opt->stream)) != 0) {
+    if (llmgw_json_set(body, "stream", json_boolean(opt->stream)) != 0) {
         return llmgw_cohere_nomem(err);
     }
 
@@ -933,7 +923,7 @@ llmgw_cohere_clamp(json_t *canon, const char *from, json_t *body,
         return 0;
     }
 
-    if (llmgw_cohere_set(body, to, json_real(n < min ? min : max)) != 0) {
+    if (llmgw_json_set(body, to, json_real(n < min ? min : max)) != 0) {
         return llmgw_cohere_nomem(err);
     }
 
@@ -944,43 +934,28 @@ llmgw_cohere_clamp(json_t *canon, const char *from, json_t *body,
 static int
 llmgw_cohere_stop(json_t *stop, json_t *body, llmgw_xerr_t *err)
 {
-    size_t  k;
+    json_t  *seqs;
 
     if (stop == NULL || json_is_null(stop)) {
         return 0;
     }
 
-    if (json_is_string(stop)) {
-        stop = json_pack("[O]", stop);
-
-    } else if (json_is_array(stop)) {
-        for (k = 0; k < json_array_size(stop); k++) {
-            if (!json_is_string(json_array_get(stop, k))) {
-                goto invalid;
-            }
-        }
-
-        if (json_array_size(stop) == 0) {
-            return 0;
-        }
-
-        stop = json_incref(stop);
-
-    } else {
-        goto invalid;
+    if (llmgw_stop_list(stop, 0, &seqs) != 0) {
+        llmgw_xerr(err, 400, LLMGW_COHERE_INVALID,
+                   "stop must be a string or an array of strings");
+        return -1;
     }
 
-    if (llmgw_cohere_set(body, "stop_sequences", stop) != 0) {
+    if (seqs && json_array_size(seqs) == 0) {
+        json_decref(seqs);
+        return 0;
+    }
+
+    if (llmgw_json_set(body, "stop_sequences", seqs) != 0) {
         return llmgw_cohere_nomem(err);
     }
 
     return 0;
-
-invalid:
-
-    llmgw_xerr(err, 400, LLMGW_COHERE_INVALID,
-               "stop must be a string or an array of strings");
-    return -1;
 }
 
 
@@ -1006,20 +981,20 @@ llmgw_cohere_format(json_t *format, json_t *body, llmgw_xerr_t *err)
         return -1;
     }
 
-    if (llmgw_cohere_is(type, len, "text")) {
+    if (llmgw_str_is(type, len, "text")) {
         return 0;
     }
 
     schema = json_object_get(json_object_get(format, "json_schema"),
                              "schema");
 
-    if (llmgw_cohere_is(type, len, "json_object")
-        || (llmgw_cohere_is(type, len, "json_schema")
+    if (llmgw_str_is(type, len, "json_object")
+        || (llmgw_str_is(type, len, "json_schema")
             && !json_is_object(schema)))
     {
         rf = json_pack("{s:s}", "type", "json_object");
 
-    } else if (llmgw_cohere_is(type, len, "json_schema")) {
+    } else if (llmgw_str_is(type, len, "json_schema")) {
         rf = json_pack("{s:s,s:O}", "type", "json_object", "json_schema",
                        schema);
 
@@ -1030,7 +1005,7 @@ llmgw_cohere_format(json_t *format, json_t *body, llmgw_xerr_t *err)
         return -1;
     }
 
-    if (llmgw_cohere_set(body, "response_format", rf) != 0) {
+    if (llmgw_json_set(body, "response_format", rf) != 0) {
         return llmgw_cohere_nomem(err);
     }
 
@@ -1076,7 +1051,7 @@ llmgw_cohere_logprobs(json_t *canon, json_t *body, const llmgw_xreq_t *opt,
         return -1;
     }
 
-    if (llmgw_cohere_set(body, "logprobs", json_true()) != 0) {
+    if (llmgw_json_set(body, "logprobs", json_true()) != 0) {
         return llmgw_cohere_nomem(err);
     }
 
@@ -1084,38 +1059,24 @@ llmgw_cohere_logprobs(json_t *canon, json_t *body, const llmgw_xreq_t *opt,
 }
 
 
-/* reasoning_effort "none" turns thinking off, the others set its budget */
+/* reasoning_effort "none" turns thinking off, the others set its budget
+ * as for Gemini (llmgw_effort_google) */
 
 static int
 llmgw_cohere_thinking(json_t *effort, json_t *body, llmgw_xerr_t *err)
 {
-    size_t       len;
-    json_t      *th;
-    json_int_t   budget;
-    const char  *e;
+    json_t   *th;
+    int64_t   budget;
 
     if (effort == NULL || json_is_null(effort)) {
         return 0;
     }
 
-    e = json_is_string(effort) ? json_string_value(effort) : "";
-    len = json_is_string(effort) ? json_string_length(effort) : 0;
+    budget = llmgw_effort_budget(&llmgw_effort_google,
+                                 json_string_value(effort),
+                                 json_string_length(effort));
 
-    if (llmgw_cohere_is(e, len, "none")) {
-        budget = 0;
-
-    } else if (llmgw_cohere_is(e, len, "minimal")
-               || llmgw_cohere_is(e, len, "low"))
-    {
-        budget = LLMGW_COHERE_THINK_LOW;
-
-    } else if (llmgw_cohere_is(e, len, "medium")) {
-        budget = LLMGW_COHERE_THINK_MEDIUM;
-
-    } else if (llmgw_cohere_is(e, len, "high")) {
-        budget = LLMGW_COHERE_THINK_HIGH;
-
-    } else {
+    if (budget < 0) {
         llmgw_xerr(err, 400, LLMGW_COHERE_INVALID,
                    "reasoning_effort must be none, minimal, low, medium or "
                    "high");
@@ -1123,10 +1084,10 @@ llmgw_cohere_thinking(json_t *effort, json_t *body, llmgw_xerr_t *err)
     }
 
     th = budget ? json_pack("{s:s,s:I}", "type", "enabled", "token_budget",
-                            budget)
+                            (json_int_t) budget)
                 : json_pack("{s:s}", "type", "disabled");
 
-    if (llmgw_cohere_set(body, "thinking", th) != 0) {
+    if (llmgw_json_set(body, "thinking", th) != 0) {
         return llmgw_cohere_nomem(err);
     }
 
@@ -1192,7 +1153,7 @@ llmgw_cohere_response_in(json_t *resp, llmgw_xerr_t *err)
     lp = json_object_get(resp, "logprobs");
 
     if (choice && json_is_array(lp)
-        && llmgw_cohere_set(choice, "logprobs", llmgw_cohere_logprobs_in(lp))
+        && llmgw_json_set(choice, "logprobs", llmgw_cohere_logprobs_in(lp))
            != 0)
     {
         json_decref(choice);
@@ -1250,7 +1211,7 @@ llmgw_cohere_message_in(json_t *m, unsigned *calls)
     b = json_object_get(m, "tool_calls");
 
     for (k = 0; list && k < json_array_size(b); k++) {
-        if (llmgw_cohere_push(list, llmgw_cohere_call_in(json_array_get(b, k)))
+        if (llmgw_json_push(list, llmgw_cohere_call_in(json_array_get(b, k)))
             != 0)
         {
             json_decref(list);
@@ -1261,13 +1222,13 @@ llmgw_cohere_message_in(json_t *m, unsigned *calls)
     *calls = (unsigned) json_array_size(list);
 
     msg = json_pack("{s:s,s:o}", "role", "assistant", "content",
-                    answer.len ? llmgw_cohere_string(&answer) : json_null());
+                    answer.len ? llmgw_out_string(&answer) : json_null());
 
     rc = (msg == NULL || list == NULL) ? -1 : 0;
 
     if (rc == 0 && (reasoning.len || reasoning.failed)) {
-        rc = llmgw_cohere_set(msg, "reasoning_content",
-                              llmgw_cohere_string(&reasoning));
+        rc = llmgw_json_set(msg, "reasoning_content",
+                            llmgw_out_string(&reasoning));
     }
 
     if (rc == 0 && *calls) {
@@ -1315,7 +1276,6 @@ llmgw_cohere_content_in(json_t *block, llmgw_out_t *answer,
 static json_t *
 llmgw_cohere_call_in(json_t *call)
 {
-    char        *dump;
     size_t       ilen, nlen;
     json_t      *fn, *args;
     const char  *id, *name;
@@ -1323,19 +1283,7 @@ llmgw_cohere_call_in(json_t *call)
     fn = json_object_get(call, "function");
     id = llmgw_json_str(call, "id", &ilen);
     name = llmgw_json_str(fn, "name", &nlen);
-    args = json_object_get(fn, "arguments");
-
-    if (json_is_string(args) && json_string_length(args)) {
-        args = json_incref(args);
-
-    } else if (json_is_object(args)) {
-        dump = json_dumps(args, JSON_COMPACT);
-        args = dump ? json_string(dump) : NULL;
-        free(dump);
-
-    } else {
-        args = json_string("{}");
-    }
+    args = llmgw_cohere_args(json_object_get(fn, "arguments"));
 
     if (args == NULL) {
         return NULL;
@@ -1363,9 +1311,9 @@ llmgw_cohere_logprobs_in(json_t *items)
     content = json_array();
 
     for (k = 0; content && k < json_array_size(items); k++) {
-        if (llmgw_cohere_push(content,
-                              llmgw_cohere_logprob_in(json_array_get(items,
-                                                                     k)))
+        if (llmgw_json_push(content,
+                            llmgw_cohere_logprob_in(json_array_get(items,
+                                                                   k)))
             != 0)
         {
             json_decref(content);
@@ -1426,16 +1374,15 @@ llmgw_cohere_finish(json_t *reason, unsigned calls)
     r = json_is_string(reason) ? json_string_value(reason) : "";
     len = json_is_string(reason) ? json_string_length(reason) : 0;
 
-    if (llmgw_cohere_is(r, len, "ERROR") || llmgw_cohere_is(r, len, "TIMEOUT"))
-    {
+    if (llmgw_str_is(r, len, "ERROR") || llmgw_str_is(r, len, "TIMEOUT")) {
         return NULL;
     }
 
-    if (llmgw_cohere_is(r, len, "MAX_TOKENS")) {
+    if (llmgw_str_is(r, len, "MAX_TOKENS")) {
         return "length";
     }
 
-    if (llmgw_cohere_is(r, len, "TOOL_CALL") || calls) {
+    if (llmgw_str_is(r, len, "TOOL_CALL") || calls) {
         return "tool_calls";
     }
 
@@ -1536,36 +1483,9 @@ llmgw_cohere_error_in(json_t *body, int status, llmgw_xerr_t *err)
         status = 502;
     }
 
-    err->status = status;
-    err->type = llmgw_status_error_type(status);
-
-    if (len == 0) {
-        msg = "The provider returned an error";
-        len = strlen(msg);
-    }
-
-    llmgw_cohere_message_copy(err->message, sizeof(err->message), msg, len);
+    llmgw_xerr_text(err, status, llmgw_status_error_type(status), msg, len);
 
     return 0;
-}
-
-
-/* at most size - 1 bytes, never cutting a UTF-8 sequence, NUL-terminated */
-
-static void
-llmgw_cohere_message_copy(char *dst, size_t size, const char *src,
-    size_t len)
-{
-    if (len >= size) {
-        len = size - 1;
-
-        while (len > 0 && ((unsigned char) src[len] & 0xc0) == 0x80) {
-            len--;
-        }
-    }
-
-    memcpy(dst, src, len);
-    dst[len] = '\0';
 }
 
 
@@ -1588,7 +1508,7 @@ llmgw_cohere_decode(llmgw_xstream_t *s, const char *event, size_t elen,
     const char    *type;
     json_error_t   jerr;
 
-    if (data == NULL || dlen == 0 || llmgw_cohere_is(data, dlen, "[DONE]")) {
+    if (data == NULL || dlen == 0 || llmgw_str_is(data, dlen, "[DONE]")) {
         return 0;
     }
 
@@ -1629,34 +1549,34 @@ llmgw_cohere_decode_json(llmgw_xstream_t *s, const char *type, size_t len,
 
     msg = json_object_get(json_object_get(ev, "delta"), "message");
 
-    if (llmgw_cohere_is(type, len, "content-delta")
-        || llmgw_cohere_is(type, len, "content-start"))
+    if (llmgw_str_is(type, len, "content-delta")
+        || llmgw_str_is(type, len, "content-start"))
     {
         return llmgw_cohere_decode_content(s, msg);
     }
 
-    if (llmgw_cohere_is(type, len, "tool-call-delta")) {
+    if (llmgw_str_is(type, len, "tool-call-delta")) {
         return llmgw_cohere_decode_args(s, ev, msg);
     }
 
-    if (llmgw_cohere_is(type, len, "tool-plan-delta")) {
-        return llmgw_cohere_emit(s, LLMGW_DELTA_REASONING, 0,
-                                 json_object_get(msg, "tool_plan"));
+    if (llmgw_str_is(type, len, "tool-plan-delta")) {
+        return llmgw_xstream_text(s, LLMGW_DELTA_REASONING, 0,
+                                  json_object_get(msg, "tool_plan"));
     }
 
-    if (llmgw_cohere_is(type, len, "tool-call-start")) {
+    if (llmgw_str_is(type, len, "tool-call-start")) {
         return llmgw_cohere_decode_call(s, ev, msg);
     }
 
-    if (llmgw_cohere_is(type, len, "message-start")) {
+    if (llmgw_str_is(type, len, "message-start")) {
         return llmgw_cohere_decode_start(s, ev);
     }
 
-    if (llmgw_cohere_is(type, len, "message-end")) {
+    if (llmgw_str_is(type, len, "message-end")) {
         return llmgw_cohere_decode_message_end(s, ev);
     }
 
-    if (llmgw_cohere_is(type, len, "error")) {
+    if (llmgw_str_is(type, len, "error")) {
         return llmgw_cohere_decode_error(s, ev);
     }
 
@@ -1691,15 +1611,15 @@ llmgw_cohere_decode_content(llmgw_xstream_t *s, json_t *msg)
 
     content = json_object_get(msg, "content");
 
-    if (llmgw_cohere_emit(s, LLMGW_DELTA_REASONING, 0,
-                          json_object_get(content, "thinking"))
+    if (llmgw_xstream_text(s, LLMGW_DELTA_REASONING, 0,
+                           json_object_get(content, "thinking"))
         != 0)
     {
         return -1;
     }
 
-    return llmgw_cohere_emit(s, LLMGW_DELTA_TEXT, 0,
-                             json_object_get(content, "text"));
+    return llmgw_xstream_text(s, LLMGW_DELTA_TEXT, 0,
+                              json_object_get(content, "text"));
 }
 
 
@@ -1711,7 +1631,6 @@ llmgw_cohere_decode_call(llmgw_xstream_t *s, json_t *ev, json_t *msg)
 {
     json_t              *index, *call, *fn;
     json_int_t           n;
-    llmgw_delta_t        d;
     llmgw_cohere_dec_t  *dec;
 
     dec = s->dec;
@@ -1741,28 +1660,15 @@ llmgw_cohere_decode_call(llmgw_xstream_t *s, json_t *ev, json_t *msg)
     call = json_object_get(msg, "tool_calls");
     fn = json_object_get(call, "function");
 
-    memset(&d, 0, sizeof(llmgw_delta_t));
-    d.type = LLMGW_DELTA_TOOL_START;
-    d.tool = dec->last - 1;
-    d.id = llmgw_json_str(call, "id", &d.id_len);
-    d.name = llmgw_json_str(fn, "name", &d.name_len);
-
-    if (d.id == NULL) {
-        d.id = "";
-        d.id_len = 0;
-    }
-
-    if (d.name == NULL) {
-        d.name = "";
-        d.name_len = 0;
-    }
-
-    if (llmgw_xstream_delta(s, &d) != 0) {
+    if (llmgw_xstream_tool(s, dec->last - 1, json_object_get(call, "id"),
+                           json_object_get(fn, "name"))
+        != 0)
+    {
         return -1;
     }
 
-    return llmgw_cohere_emit(s, LLMGW_DELTA_TOOL_ARGS, d.tool,
-                             json_object_get(fn, "arguments"));
+    return llmgw_xstream_text(s, LLMGW_DELTA_TOOL_ARGS, dec->last - 1,
+                              json_object_get(fn, "arguments"));
 }
 
 
@@ -1797,9 +1703,10 @@ llmgw_cohere_decode_args(llmgw_xstream_t *s, json_t *ev, json_t *msg)
 
     call = json_object_get(msg, "tool_calls");
 
-    return llmgw_cohere_emit(s, LLMGW_DELTA_TOOL_ARGS, tool - 1,
-                             json_object_get(json_object_get(call, "function"),
-                                             "arguments"));
+    return llmgw_xstream_text(s, LLMGW_DELTA_TOOL_ARGS, tool - 1,
+                              json_object_get(json_object_get(call,
+                                                              "function"),
+                                              "arguments"));
 }
 
 
@@ -1872,41 +1779,6 @@ llmgw_cohere_decode_error(llmgw_xstream_t *s, json_t *ev)
 }
 
 
-static int
-llmgw_cohere_decode_end(llmgw_xstream_t *s)
-{
-    if (s->ended) {
-        return 0;
-    }
-
-    return llmgw_xstream_fail(s, "api_error",
-                              "The provider's stream ended before it "
-                              "finished");
-}
-
-
-/* a delta of a JSON string, unless it is empty */
-
-static int
-llmgw_cohere_emit(llmgw_xstream_t *s, llmgw_delta_type_e type, unsigned tool,
-    json_t *text)
-{
-    llmgw_delta_t  d;
-
-    if (!json_is_string(text) || json_string_length(text) == 0) {
-        return 0;
-    }
-
-    memset(&d, 0, sizeof(llmgw_delta_t));
-    d.type = type;
-    d.tool = tool;
-    d.text = json_string_value(text);
-    d.text_len = json_string_length(text);
-
-    return llmgw_xstream_delta(s, &d);
-}
-
-
 /* ERROR with text, a JSON string, or dflt when it is none or empty */
 
 static int
@@ -1916,8 +1788,8 @@ llmgw_cohere_fail(llmgw_xstream_t *s, const char *type, json_t *text,
     char  msg[256];
 
     if (json_is_string(text) && json_string_length(text)) {
-        llmgw_cohere_message_copy(msg, sizeof(msg), json_string_value(text),
-                                  json_string_length(text));
+        llmgw_text_copy(msg, sizeof(msg), json_string_value(text),
+                        json_string_length(text));
         dflt = msg;
     }
 
@@ -1973,9 +1845,9 @@ llmgw_cohere_embed_out(json_t *canon, const llmgw_xreq_t *opt,
         return NULL;
     }
 
-    if (llmgw_cohere_set(body, "model",
-                         json_stringn(opt && opt->model ? opt->model : "",
-                                      opt && opt->model ? opt->model_len : 0))
+    if (llmgw_json_set(body, "model",
+                       json_stringn(opt && opt->model ? opt->model : "",
+                                    opt && opt->model ? opt->model_len : 0))
         != 0)
     {
         json_decref(body);
@@ -2132,50 +2004,6 @@ llmgw_cohere_embedding(json_t *values, size_t k, llmgw_xerr_t *err)
 
 /* helpers */
 
-/* o's text (of JSON strings only, so valid UTF-8) as a JSON string; o is
- * freed; NULL when out of memory */
-
-static json_t *
-llmgw_cohere_string(llmgw_out_t *o)
-{
-    json_t  *v;
-
-    v = o->failed ? NULL
-                  : json_stringn_nocheck(o->len ? (const char *) o->data : "",
-                                         o->len);
-
-    llmgw_out_free(o);
-    o->failed = 0;
-
-    return v;
-}
-
-
-/* sets and steals v; -1 if v is NULL (out of memory) or it fails */
-
-static int
-llmgw_cohere_set(json_t *obj, const char *key, json_t *v)
-{
-    if (v == NULL || obj == NULL) {
-        json_decref(v);
-        return -1;
-    }
-
-    return json_object_set_new(obj, key, v);
-}
-
-
-static int
-llmgw_cohere_push(json_t *arr, json_t *v)
-{
-    if (v == NULL) {
-        return -1;
-    }
-
-    return json_array_append_new(arr, v);
-}
-
-
 /* appends v, made by a function that set err when it gave NULL */
 
 static int
@@ -2190,13 +2018,6 @@ llmgw_cohere_add(json_t *arr, json_t *v, llmgw_xerr_t *err)
     }
 
     return 0;
-}
-
-
-static int
-llmgw_cohere_is(const char *s, size_t len, const char *lit)
-{
-    return s != NULL && strlen(lit) == len && memcmp(s, lit, len) == 0;
 }
 
 

@@ -15,12 +15,6 @@
 #include <string.h>
 
 
-/* reasoning_effort to thinkingConfig.thinkingBudget, as Google's own
- * OpenAI compatibility maps it */
-#define LLMGW_GEMINI_THINK_LOW     1024
-#define LLMGW_GEMINI_THINK_MEDIUM  8192
-#define LLMGW_GEMINI_THINK_HIGH    24576
-
 #define LLMGW_GEMINI_BLOCKED                                                  \
     "The prompt was blocked by the provider's safety filter (%.64s)"
 
@@ -104,8 +98,6 @@ static int llmgw_gemini_error_in(json_t *body, int status,
     llmgw_xerr_t *err);
 static json_t *llmgw_gemini_error_of(json_t *body);
 static const char *llmgw_gemini_error_type(json_t *error);
-static void llmgw_gemini_message_copy(char *dst, size_t size,
-    const char *src, size_t len);
 
 static int llmgw_gemini_decode(llmgw_xstream_t *s, const char *event,
     size_t elen, const char *data, size_t dlen);
@@ -114,19 +106,12 @@ static int llmgw_gemini_decode_parts(llmgw_xstream_t *s, json_t *parts);
 static int llmgw_gemini_decode_call(llmgw_xstream_t *s, json_t *fc);
 static int llmgw_gemini_decode_error(llmgw_xstream_t *s, json_t *body);
 static int llmgw_gemini_decode_end(llmgw_xstream_t *s);
-static int llmgw_gemini_delta(llmgw_xstream_t *s, llmgw_delta_type_e type,
-    const char *text, size_t len);
-
 static json_t *llmgw_gemini_embed_out(json_t *canon, const llmgw_xreq_t *opt,
     llmgw_xerr_t *err);
 static json_t *llmgw_gemini_embed_content(json_t *text, json_t *dims);
 static json_t *llmgw_gemini_embed_in(json_t *resp, const char *model,
     llmgw_xerr_t *err);
-static json_t *llmgw_gemini_embedding(json_t *emb, size_t i);
 
-static int llmgw_gemini_set(json_t *obj, const char *key, json_t *v);
-static int llmgw_gemini_push(json_t *arr, json_t *v);
-static int llmgw_gemini_is(const char *s, size_t len, const char *lit);
 static int llmgw_gemini_nomem(llmgw_xerr_t *err);
 
 
@@ -242,7 +227,7 @@ llmgw_gemini_messages(json_t *messages, json_t *req, llmgw_xerr_t *err)
     sys = json_array();
     contents = json_array();
 
-    if (llmgw_gemini_set(req, "contents", contents) != 0 || sys == NULL) {
+    if (llmgw_json_set(req, "contents", contents) != 0 || sys == NULL) {
         json_decref(sys);
         return llmgw_gemini_nomem(err);
     }
@@ -261,8 +246,8 @@ llmgw_gemini_messages(json_t *messages, json_t *req, llmgw_xerr_t *err)
 
     instr = json_object();
 
-    if (llmgw_gemini_set(instr, "parts", sys) != 0
-        || llmgw_gemini_set(req, "systemInstruction", instr) != 0)
+    if (llmgw_json_set(instr, "parts", sys) != 0
+        || llmgw_json_set(req, "systemInstruction", instr) != 0)
     {
         return llmgw_gemini_nomem(err);
     }
@@ -303,8 +288,8 @@ llmgw_gemini_message(json_t *messages, size_t i, json_t *sys,
         return -1;
     }
 
-    if (llmgw_gemini_is(role, len, "system")
-        || llmgw_gemini_is(role, len, "developer"))
+    if (llmgw_str_is(role, len, "system")
+        || llmgw_str_is(role, len, "developer"))
     {
         return llmgw_gemini_system(m, i, sys, err);
     }
@@ -314,11 +299,11 @@ llmgw_gemini_message(json_t *messages, size_t i, json_t *sys,
         return llmgw_gemini_nomem(err);
     }
 
-    if (llmgw_gemini_is(role, len, "user")) {
+    if (llmgw_str_is(role, len, "user")) {
         rc = llmgw_gemini_parts(json_object_get(m, "content"), i, parts, err);
         role = "user";
 
-    } else if (llmgw_gemini_is(role, len, "assistant")) {
+    } else if (llmgw_str_is(role, len, "assistant")) {
         rc = llmgw_gemini_parts(json_object_get(m, "content"), i, parts, err);
 
         if (rc == 0) {
@@ -327,7 +312,7 @@ llmgw_gemini_message(json_t *messages, size_t i, json_t *sys,
 
         role = "model";
 
-    } else if (llmgw_gemini_is(role, len, "tool")) {
+    } else if (llmgw_str_is(role, len, "tool")) {
         rc = llmgw_gemini_result(messages, i, parts, err);
         role = "user";
 
@@ -355,7 +340,7 @@ static int
 llmgw_gemini_system(json_t *m, size_t i, json_t *sys, llmgw_xerr_t *err)
 {
     size_t   k, n;
-    json_t  *content, *part;
+    json_t  *content;
 
     content = json_object_get(m, "content");
     n = json_array_size(sys);
@@ -365,6 +350,8 @@ llmgw_gemini_system(json_t *m, size_t i, json_t *sys, llmgw_xerr_t *err)
     }
 
     for (k = n; k < json_array_size(sys); k++) {
+        json_t  *part;
+
         part = json_array_get(sys, k);
 
         if (json_object_get(part, "text") == NULL) {
@@ -385,22 +372,23 @@ static int
 llmgw_gemini_parts(json_t *content, size_t i, json_t *parts,
     llmgw_xerr_t *err)
 {
-    size_t   k;
-    json_t  *part;
+    size_t  k;
 
     if (content == NULL || json_is_null(content)) {
         return 0;
     }
 
     if (json_is_string(content)) {
+        json_t  *part;
+
         if (json_string_length(content) == 0) {
             return 0;
         }
 
         part = json_object();
 
-        if (llmgw_gemini_set(part, "text", json_incref(content)) != 0
-            || llmgw_gemini_push(parts, part) != 0)
+        if (llmgw_json_set(part, "text", json_incref(content)) != 0
+            || llmgw_json_push(parts, part) != 0)
         {
             return llmgw_gemini_nomem(err);
         }
@@ -431,7 +419,7 @@ llmgw_gemini_part(json_t *part, size_t i, size_t k, json_t *parts,
     llmgw_xerr_t *err)
 {
     size_t       len = 0;
-    json_t      *text, *out;
+    json_t      *out;
     const char  *type;
 
     type = json_is_object(part) ? llmgw_json_str(part, "type", &len) : NULL;
@@ -443,9 +431,11 @@ llmgw_gemini_part(json_t *part, size_t i, size_t k, json_t *parts,
         return -1;
     }
 
-    if (llmgw_gemini_is(type, len, "text")
-        || llmgw_gemini_is(type, len, "refusal"))
+    if (llmgw_str_is(type, len, "text")
+        || llmgw_str_is(type, len, "refusal"))
     {
+        json_t  *text;
+
         text = json_object_get(part, type);
 
         if (!json_is_string(text)) {
@@ -461,19 +451,19 @@ llmgw_gemini_part(json_t *part, size_t i, size_t k, json_t *parts,
 
         out = json_object();
 
-        if (llmgw_gemini_set(out, "text", json_incref(text)) != 0) {
+        if (llmgw_json_set(out, "text", json_incref(text)) != 0) {
             return llmgw_gemini_nomem(err);
         }
 
-    } else if (llmgw_gemini_is(type, len, "image_url")) {
+    } else if (llmgw_str_is(type, len, "image_url")) {
         out = llmgw_gemini_image(json_object_get(part, "image_url"), i, k,
                                  err);
 
-    } else if (llmgw_gemini_is(type, len, "input_audio")) {
+    } else if (llmgw_str_is(type, len, "input_audio")) {
         out = llmgw_gemini_audio(json_object_get(part, "input_audio"), i, k,
                                  err);
 
-    } else if (llmgw_gemini_is(type, len, "file")) {
+    } else if (llmgw_str_is(type, len, "file")) {
         out = llmgw_gemini_file(json_object_get(part, "file"), i, k, err);
 
     } else {
@@ -488,7 +478,7 @@ llmgw_gemini_part(json_t *part, size_t i, size_t k, json_t *parts,
         return -1;
     }
 
-    if (llmgw_gemini_push(parts, out) != 0) {
+    if (llmgw_json_push(parts, out) != 0) {
         return llmgw_gemini_nomem(err);
     }
 
@@ -545,7 +535,7 @@ llmgw_gemini_image(json_t *image, size_t i, size_t k, llmgw_xerr_t *err)
     fd = json_pack("{s:s,s:s%}", "mimeType",
                    llmgw_gemini_mime_guess(url, len), "fileUri", url, len);
 
-    if (llmgw_gemini_set(part, "fileData", fd) != 0) {
+    if (llmgw_json_set(part, "fileData", fd) != 0) {
         llmgw_gemini_nomem(err);
         return NULL;
     }
@@ -571,10 +561,10 @@ llmgw_gemini_audio(json_t *audio, size_t i, size_t k, llmgw_xerr_t *err)
         return NULL;
     }
 
-    if (llmgw_gemini_is(format, len, "wav")) {
+    if (llmgw_str_is(format, len, "wav")) {
         mime = "audio/wav";
 
-    } else if (llmgw_gemini_is(format, len, "mp3")) {
+    } else if (llmgw_str_is(format, len, "mp3")) {
         mime = "audio/mp3";
 
     } else {
@@ -588,7 +578,7 @@ llmgw_gemini_audio(json_t *audio, size_t i, size_t k, llmgw_xerr_t *err)
     part = json_object();
     inl = json_pack("{s:s,s:O}", "mimeType", mime, "data", data);
 
-    if (llmgw_gemini_set(part, "inlineData", inl) != 0) {
+    if (llmgw_json_set(part, "inlineData", inl) != 0) {
         llmgw_gemini_nomem(err);
         return NULL;
     }
@@ -630,36 +620,21 @@ llmgw_gemini_file(json_t *file, size_t i, size_t k, llmgw_xerr_t *err)
 static json_t *
 llmgw_gemini_data_url(const char *url, size_t len)
 {
-    size_t       mlen;
-    json_t      *part, *inl;
-    const char  *p, *comma, *semi;
+    json_t            *part, *inl;
+    llmgw_data_url_t   du;
 
-    if (len < 5 || memcmp(url, "data:", 5) != 0) {
-        return NULL;
-    }
-
-    p = url + 5;
-    comma = memchr(p, ',', len - 5);
-
-    if (comma == NULL || comma - p < 7
-        || memcmp(comma - 7, ";base64", 7) != 0)
+    if (llmgw_data_url(url, len, &du) != 0
+        || memchr(du.type, '/', du.type_len) == NULL)
     {
         return NULL;
     }
 
-    semi = memchr(p, ';', comma - p);
-    mlen = semi - p;
-
-    if (mlen == 0 || memchr(p, '/', mlen) == NULL) {
-        return NULL;
-    }
-
     part = json_object();
-    inl = json_pack("{s:s%,s:s%}", "mimeType", p, mlen,
-                    "data", comma + 1, len - (comma + 1 - url));
+    inl = json_pack("{s:s%,s:s%}", "mimeType", du.type, du.type_len,
+                    "data", du.data, du.data_len);
 
     /* the media type or the data may not be UTF-8: no part then */
-    if (llmgw_gemini_set(part, "inlineData", inl) != 0) {
+    if (llmgw_json_set(part, "inlineData", inl) != 0) {
         json_decref(part);
         return NULL;
     }
@@ -708,7 +683,7 @@ static int
 llmgw_gemini_calls(json_t *m, size_t i, json_t *parts, llmgw_xerr_t *err)
 {
     size_t   k;
-    json_t  *calls, *part;
+    json_t  *calls;
 
     calls = json_object_get(m, "tool_calls");
 
@@ -723,13 +698,15 @@ llmgw_gemini_calls(json_t *m, size_t i, json_t *parts, llmgw_xerr_t *err)
     }
 
     for (k = 0; k < json_array_size(calls); k++) {
+        json_t  *part;
+
         part = llmgw_gemini_call(json_array_get(calls, k), i, k, k == 0, err);
 
         if (part == NULL) {
             return -1;
         }
 
-        if (llmgw_gemini_push(parts, part) != 0) {
+        if (llmgw_json_push(parts, part) != 0) {
             return llmgw_gemini_nomem(err);
         }
     }
@@ -742,10 +719,9 @@ static json_t *
 llmgw_gemini_call(json_t *call, size_t i, size_t k, int first,
     llmgw_xerr_t *err)
 {
-    size_t        len;
-    json_t       *fn, *name, *args, *part, *sig;
-    const char   *text;
-    json_error_t  jerr;
+    size_t       len;
+    json_t      *fn, *name, *args, *part, *sig;
+    const char  *text;
 
     fn = json_object_get(call, "function");
     name = json_object_get(fn, "name");
@@ -761,18 +737,10 @@ llmgw_gemini_call(json_t *call, size_t i, size_t k, int first,
     text = json_is_string(args) ? json_string_value(args) : NULL;
     len = text ? json_string_length(args) : 0;
 
-    if (text && strspn(text, " \t\r\n") == len) {
-        args = json_object();
+    args = text ? llmgw_tool_args(text, len, JSON_ALLOW_NUL)
+                : json_incref(json_is_object(args) ? args : NULL);
 
-    } else if (text) {
-        args = json_loadb(text, len, JSON_ALLOW_NUL, &jerr);
-
-    } else {
-        args = json_incref(json_is_object(args) ? args : NULL);
-    }
-
-    if (!json_is_object(args)) {
-        json_decref(args);
+    if (args == NULL) {
         llmgw_xerr(err, 400, "invalid_request_error",
                    "messages[%zu].tool_calls[%zu].function.arguments must be "
                    "a JSON object", i, k);
@@ -861,7 +829,7 @@ llmgw_gemini_result(json_t *messages, size_t i, json_t *parts,
     part = json_pack("{s:{s:s,s:o}}", "functionResponse", "name", name,
                      "response", resp);
 
-    if (llmgw_gemini_push(parts, part) != 0) {
+    if (llmgw_json_push(parts, part) != 0) {
         return llmgw_gemini_nomem(err);
     }
 
@@ -876,10 +844,12 @@ llmgw_gemini_call_name(json_t *messages, size_t i, const char *id,
     size_t len)
 {
     size_t       k, n;
-    json_t      *m, *calls, *call;
+    json_t      *call;
     const char  *cid;
 
     while (i-- > 0) {
+        json_t  *m, *calls;
+
         m = json_array_get(messages, i);
         calls = json_object_get(m, "tool_calls");
 
@@ -908,8 +878,6 @@ static json_t *
 llmgw_gemini_text_of(json_t *content)
 {
     size_t       k, len;
-    json_t      *text;
-    const char  *p;
     llmgw_out_t  o;
 
     if (json_is_string(content)) {
@@ -923,6 +891,8 @@ llmgw_gemini_text_of(json_t *content)
     memset(&o, 0, sizeof(llmgw_out_t));
 
     for (k = 0; k < json_array_size(content); k++) {
+        const char  *p;
+
         p = llmgw_json_str(json_array_get(content, k), "text", &len);
 
         if (p == NULL) {
@@ -933,12 +903,7 @@ llmgw_gemini_text_of(json_t *content)
         llmgw_out_raw(&o, p, len);
     }
 
-    text = o.failed ? NULL
-                    : json_stringn_nocheck(o.len ? (char *) o.data : "",
-                                           o.len);
-    llmgw_out_free(&o);
-
-    return text;
+    return llmgw_out_string(&o);
 }
 
 
@@ -948,7 +913,6 @@ llmgw_gemini_text_of(json_t *content)
 static int
 llmgw_gemini_turn(json_t *contents, const char *role, json_t *parts)
 {
-    int          rc;
     size_t       n;
     json_t      *last, *turn;
     const char  *lrole;
@@ -963,6 +927,8 @@ llmgw_gemini_turn(json_t *contents, const char *role, json_t *parts)
     lrole = llmgw_json_str(last, "role", NULL);
 
     if (lrole && strcmp(lrole, role) == 0) {
+        int  rc;
+
         rc = json_array_extend(json_object_get(last, "parts"), parts);
         json_decref(parts);
         return rc;
@@ -970,7 +936,7 @@ llmgw_gemini_turn(json_t *contents, const char *role, json_t *parts)
 
     turn = json_pack("{s:s,s:o}", "role", role, "parts", parts);
 
-    return llmgw_gemini_push(contents, turn);
+    return llmgw_json_push(contents, turn);
 }
 
 
@@ -1016,7 +982,7 @@ llmgw_gemini_config(json_t *canon, json_t *req, llmgw_xerr_t *err)
         return 0;
     }
 
-    if (llmgw_gemini_set(req, "generationConfig", gc) != 0) {
+    if (llmgw_json_set(req, "generationConfig", gc) != 0) {
         return llmgw_gemini_nomem(err);
     }
 
@@ -1053,34 +1019,19 @@ llmgw_gemini_copy(json_t *canon, const char *from, json_t *gc,
 static int
 llmgw_gemini_stop(json_t *stop, json_t *gc, llmgw_xerr_t *err)
 {
-    size_t   k;
     json_t  *seqs;
 
     if (stop == NULL || json_is_null(stop)) {
         return 0;
     }
 
-    if (json_is_string(stop)) {
-        seqs = json_pack("[O]", stop);
-
-    } else if (json_is_array(stop)) {
-        for (k = 0; k < json_array_size(stop); k++) {
-            if (!json_is_string(json_array_get(stop, k))) {
-                llmgw_xerr(err, 400, "invalid_request_error",
-                           "'stop' must be a string or an array of strings");
-                return -1;
-            }
-        }
-
-        seqs = json_incref(stop);
-
-    } else {
+    if (llmgw_stop_list(stop, 0, &seqs) != 0) {
         llmgw_xerr(err, 400, "invalid_request_error",
                    "'stop' must be a string or an array of strings");
         return -1;
     }
 
-    if (llmgw_gemini_set(gc, "stopSequences", seqs) != 0) {
+    if (llmgw_json_set(gc, "stopSequences", seqs) != 0) {
         return llmgw_gemini_nomem(err);
     }
 
@@ -1112,12 +1063,12 @@ llmgw_gemini_format(json_t *format, json_t *gc, llmgw_xerr_t *err)
         return -1;
     }
 
-    if (llmgw_gemini_is(type, len, "text")) {
+    if (llmgw_str_is(type, len, "text")) {
         return 0;
     }
 
-    if (!llmgw_gemini_is(type, len, "json_object")
-        && !llmgw_gemini_is(type, len, "json_schema"))
+    if (!llmgw_str_is(type, len, "json_object")
+        && !llmgw_str_is(type, len, "json_schema"))
     {
         llmgw_xerr(err, 400, "invalid_request_error",
                    "response_format '%.*s' is not supported by Gemini",
@@ -1125,8 +1076,8 @@ llmgw_gemini_format(json_t *format, json_t *gc, llmgw_xerr_t *err)
         return -1;
     }
 
-    if (llmgw_gemini_set(gc, "responseMimeType",
-                         json_string("application/json")) != 0)
+    if (llmgw_json_set(gc, "responseMimeType",
+                       json_string("application/json")) != 0)
     {
         return llmgw_gemini_nomem(err);
     }
@@ -1134,7 +1085,7 @@ llmgw_gemini_format(json_t *format, json_t *gc, llmgw_xerr_t *err)
     schema = json_object_get(json_object_get(format, "json_schema"),
                              "schema");
 
-    if (schema == NULL || llmgw_gemini_is(type, len, "json_object")) {
+    if (schema == NULL || llmgw_str_is(type, len, "json_object")) {
         return 0;
     }
 
@@ -1156,44 +1107,29 @@ llmgw_gemini_format(json_t *format, json_t *gc, llmgw_xerr_t *err)
 static int
 llmgw_gemini_thinking(json_t *effort, json_t *gc, llmgw_xerr_t *err)
 {
-    size_t       len;
-    json_int_t   budget;
-    json_t      *tc;
-    const char  *e;
+    json_t   *tc;
+    int64_t   budget;
 
     if (effort == NULL || json_is_null(effort)) {
         return 0;
     }
 
-    e = json_is_string(effort) ? json_string_value(effort) : "";
-    len = json_is_string(effort) ? json_string_length(effort) : 0;
+    budget = llmgw_effort_budget(&llmgw_effort_google,
+                                 json_string_value(effort),
+                                 json_string_length(effort));
 
-    if (llmgw_gemini_is(e, len, "none")) {
-        budget = 0;
-
-    } else if (llmgw_gemini_is(e, len, "minimal")
-               || llmgw_gemini_is(e, len, "low"))
-    {
-        budget = LLMGW_GEMINI_THINK_LOW;
-
-    } else if (llmgw_gemini_is(e, len, "medium")) {
-        budget = LLMGW_GEMINI_THINK_MEDIUM;
-
-    } else if (llmgw_gemini_is(e, len, "high")) {
-        budget = LLMGW_GEMINI_THINK_HIGH;
-
-    } else {
+    if (budget < 0) {
         llmgw_xerr(err, 400, "invalid_request_error",
                    "'reasoning_effort' must be none, minimal, low, medium "
                    "or high");
         return -1;
     }
 
-    tc = budget ? json_pack("{s:I,s:b}", "thinkingBudget", budget,
-                            "includeThoughts", 1)
-                : json_pack("{s:I}", "thinkingBudget", budget);
+    tc = budget ? json_pack("{s:I,s:b}", "thinkingBudget",
+                            (json_int_t) budget, "includeThoughts", 1)
+                : json_pack("{s:I}", "thinkingBudget", (json_int_t) 0);
 
-    if (llmgw_gemini_set(gc, "thinkingConfig", tc) != 0) {
+    if (llmgw_json_set(gc, "thinkingConfig", tc) != 0) {
         return llmgw_gemini_nomem(err);
     }
 
@@ -1210,9 +1146,8 @@ llmgw_gemini_thinking(json_t *effort, json_t *gc, llmgw_xerr_t *err)
 static int
 llmgw_gemini_tools(json_t *canon, json_t *req, llmgw_xerr_t *err)
 {
-    size_t       k, len;
-    json_t      *tools, *tool, *fn, *decls, *decl, *v;
-    const char  *type;
+    size_t   k, len;
+    json_t  *tools, *decls;
 
     tools = json_object_get(canon, "tools");
 
@@ -1228,11 +1163,14 @@ llmgw_gemini_tools(json_t *canon, json_t *req, llmgw_xerr_t *err)
     }
 
     for (k = 0; k < json_array_size(tools); k++) {
+        json_t      *tool, *fn, *decl, *v;
+        const char  *type;
+
         tool = json_array_get(tools, k);
         type = llmgw_json_str(tool, "type", &len);
         fn = json_object_get(tool, "function");
 
-        if (type == NULL || !llmgw_gemini_is(type, len, "function")
+        if (type == NULL || !llmgw_str_is(type, len, "function")
             || !json_is_string(json_object_get(fn, "name")))
         {
             json_decref(decls);
@@ -1255,7 +1193,7 @@ llmgw_gemini_tools(json_t *canon, json_t *req, llmgw_xerr_t *err)
             json_object_set(decl, "parametersJsonSchema", v);
         }
 
-        if (llmgw_gemini_push(decls, decl) != 0) {
+        if (llmgw_json_push(decls, decl) != 0) {
             json_decref(decls);
             return llmgw_gemini_nomem(err);
         }
@@ -1264,9 +1202,9 @@ llmgw_gemini_tools(json_t *canon, json_t *req, llmgw_xerr_t *err)
     if (json_array_size(decls) == 0) {
         json_decref(decls);
 
-    } else if (llmgw_gemini_set(req, "tools",
-                                json_pack("[{s:o}]", "functionDeclarations",
-                                          decls))
+    } else if (llmgw_json_set(req, "tools",
+                              json_pack("[{s:o}]", "functionDeclarations",
+                                        decls))
                != 0)
     {
         return llmgw_gemini_nomem(err);
@@ -1292,20 +1230,20 @@ llmgw_gemini_tool_choice(json_t *choice, json_t *req, llmgw_xerr_t *err)
     c = json_is_string(choice) ? json_string_value(choice) : NULL;
     len = c ? json_string_length(choice) : 0;
 
-    if (c && llmgw_gemini_is(c, len, "auto")) {
+    if (c && llmgw_str_is(c, len, "auto")) {
         mode = "AUTO";
 
-    } else if (c && llmgw_gemini_is(c, len, "none")) {
+    } else if (c && llmgw_str_is(c, len, "none")) {
         mode = "NONE";
 
-    } else if (c && llmgw_gemini_is(c, len, "required")) {
+    } else if (c && llmgw_str_is(c, len, "required")) {
         mode = "ANY";
 
     } else {
         c = llmgw_json_str(choice, "type", &len);
         name = json_object_get(json_object_get(choice, "function"), "name");
 
-        if (c == NULL || !llmgw_gemini_is(c, len, "function")
+        if (c == NULL || !llmgw_str_is(c, len, "function")
             || !json_is_string(name))
         {
             llmgw_xerr(err, 400, "invalid_request_error",
@@ -1321,8 +1259,8 @@ llmgw_gemini_tool_choice(json_t *choice, json_t *req, llmgw_xerr_t *err)
                            "allowedFunctionNames", name)
                : json_pack("{s:s}", "mode", mode);
 
-    if (llmgw_gemini_set(req, "toolConfig",
-                         json_pack("{s:o}", "functionCallingConfig", fcc))
+    if (llmgw_json_set(req, "toolConfig",
+                       json_pack("{s:o}", "functionCallingConfig", fcc))
         != 0)
     {
         return llmgw_gemini_nomem(err);
@@ -1396,9 +1334,9 @@ llmgw_gemini_response_in(json_t *resp, llmgw_xerr_t *err)
     }
 
     for (k = 0; k < json_array_size(cands); k++) {
-        if (llmgw_gemini_push(choices,
-                              llmgw_gemini_choice(json_array_get(cands, k),
-                                                  k))
+        if (llmgw_json_push(choices,
+                            llmgw_gemini_choice(json_array_get(cands, k),
+                                                k))
             != 0)
         {
             json_decref(canon);
@@ -1416,7 +1354,7 @@ llmgw_gemini_choice(json_t *cand, size_t pos)
 {
     int          rc;
     size_t       k, len;
-    json_t      *parts, *part, *fc, *msg, *calls, *index, *choice;
+    json_t      *parts, *msg, *calls, *index, *choice;
     unsigned     n;
     const char  *text;
     llmgw_out_t  content, reasoning;
@@ -1429,11 +1367,13 @@ llmgw_gemini_choice(json_t *cand, size_t pos)
     n = 0;
 
     for (k = 0; k < json_array_size(parts); k++) {
+        json_t  *part, *fc;
+
         part = json_array_get(parts, k);
         fc = json_object_get(part, "functionCall");
 
         if (json_is_object(fc)) {
-            llmgw_gemini_push(calls, llmgw_gemini_tool_call(fc, part, n++));
+            llmgw_json_push(calls, llmgw_gemini_tool_call(fc, part, n++));
             continue;
         }
 
@@ -1456,13 +1396,13 @@ llmgw_gemini_choice(json_t *cand, size_t pos)
           || json_array_size(calls) != n) ? -1 : 0;
 
     if (rc == 0 && reasoning.len) {
-        rc = llmgw_gemini_set(msg, "reasoning_content",
-                              json_stringn_nocheck((char *) reasoning.data,
-                                                   reasoning.len));
+        rc = llmgw_json_set(msg, "reasoning_content",
+                            json_stringn_nocheck((char *) reasoning.data,
+                                                 reasoning.len));
     }
 
     if (rc == 0 && n) {
-        rc = llmgw_gemini_set(msg, "tool_calls", json_incref(calls));
+        rc = llmgw_json_set(msg, "tool_calls", json_incref(calls));
     }
 
     llmgw_out_free(&content);
@@ -1512,9 +1452,9 @@ llmgw_gemini_tool_call(json_t *fc, json_t *part, unsigned n)
     sig = json_object_get(part, "thoughtSignature");
 
     if (call && json_is_string(sig)) {
-        if (llmgw_gemini_set(call, "extra_content",
-                             json_pack("{s:{s:O}}", "google",
-                                       "thought_signature", sig))
+        if (llmgw_json_set(call, "extra_content",
+                           json_pack("{s:{s:O}}", "google",
+                                     "thought_signature", sig))
             != 0)
         {
             json_decref(call);
@@ -1535,7 +1475,7 @@ llmgw_gemini_finish(json_t *cand, int calls)
 
     reason = llmgw_json_str(cand, "finishReason", &len);
 
-    if (reason && llmgw_gemini_is(reason, len, "STOP")) {
+    if (reason && llmgw_str_is(reason, len, "STOP")) {
         return calls ? "tool_calls" : "stop";
     }
 
@@ -1649,21 +1589,14 @@ llmgw_gemini_error_in(json_t *body, int status, llmgw_xerr_t *err)
         status = 502;
     }
 
-    err->status = status;
-    err->type = llmgw_gemini_error_type(error);
-
+    len = 0;
     msg = llmgw_json_str(error, "message", &len);
 
     if (msg == NULL || len == 0) {
         msg = llmgw_json_str(error, "status", &len);
     }
 
-    if (msg == NULL || len == 0) {
-        msg = "The provider returned an error";
-        len = strlen(msg);
-    }
-
-    llmgw_gemini_message_copy(err->message, sizeof(err->message), msg, len);
+    llmgw_xerr_text(err, status, llmgw_gemini_error_type(error), msg, len);
 
     return 0;
 }
@@ -1702,25 +1635,6 @@ llmgw_gemini_error_type(json_t *error)
     }
 
     return "api_error";
-}
-
-
-/* at most size - 1 bytes, never cutting a UTF-8 sequence, NUL-terminated */
-
-static void
-llmgw_gemini_message_copy(char *dst, size_t size, const char *src,
-    size_t len)
-{
-    if (len >= size) {
-        len = size - 1;
-
-        while (len > 0 && ((unsigned char) src[len] & 0xc0) == 0x80) {
-            len--;
-        }
-    }
-
-    memcpy(dst, src, len);
-    dst[len] = '\0';
 }
 
 
@@ -1779,9 +1693,8 @@ llmgw_gemini_decode(llmgw_xstream_t *s, const char *event, size_t elen,
 static int
 llmgw_gemini_decode_json(llmgw_xstream_t *s, json_t *ev)
 {
-    char                 msg[128];
     size_t               k, idlen, nlen;
-    json_t              *cands, *cand, *index, *content;
+    json_t              *cands, *content;
     const char          *reason;
     llmgw_delta_t        d;
     llmgw_gemini_dec_t  *dec;
@@ -1796,6 +1709,8 @@ llmgw_gemini_decode_json(llmgw_xstream_t *s, json_t *ev)
     reason = llmgw_gemini_blocked(ev);
 
     if (reason && json_array_size(cands) == 0) {
+        char  msg[128];
+
         snprintf(msg, sizeof(msg), LLMGW_GEMINI_BLOCKED, reason);
 
         return llmgw_xstream_fail(s, "invalid_request_error", msg) ? -1 : 0;
@@ -1815,6 +1730,8 @@ llmgw_gemini_decode_json(llmgw_xstream_t *s, json_t *ev)
     }
 
     for (k = 0; k < json_array_size(cands); k++) {
+        json_t  *cand, *index;
+
         cand = json_array_get(cands, k);
         index = json_object_get(cand, "index");
 
@@ -1857,11 +1774,11 @@ llmgw_gemini_decode_json(llmgw_xstream_t *s, json_t *ev)
 static int
 llmgw_gemini_decode_parts(llmgw_xstream_t *s, json_t *parts)
 {
-    size_t       k, len;
-    json_t      *part, *fc;
-    const char  *text;
+    size_t  k;
 
     for (k = 0; k < json_array_size(parts); k++) {
+        json_t  *part, *fc;
+
         part = json_array_get(parts, k);
         fc = json_object_get(part, "functionCall");
 
@@ -1873,16 +1790,10 @@ llmgw_gemini_decode_parts(llmgw_xstream_t *s, json_t *parts)
             continue;
         }
 
-        text = llmgw_json_str(part, "text", &len);
-
-        if (text == NULL || len == 0) {
-            continue;
-        }
-
-        if (llmgw_gemini_delta(s, json_is_true(json_object_get(part,
+        if (llmgw_xstream_text(s, json_is_true(json_object_get(part,
                                                                "thought"))
                                   ? LLMGW_DELTA_REASONING : LLMGW_DELTA_TEXT,
-                               text, len)
+                               0, json_object_get(part, "text"))
             != 0)
         {
             return -1;
@@ -1998,21 +1909,6 @@ llmgw_gemini_decode_end(llmgw_xstream_t *s)
 }
 
 
-static int
-llmgw_gemini_delta(llmgw_xstream_t *s, llmgw_delta_type_e type,
-    const char *text, size_t len)
-{
-    llmgw_delta_t  d;
-
-    memset(&d, 0, sizeof(llmgw_delta_t));
-    d.type = type;
-    d.text = text;
-    d.text_len = len;
-
-    return llmgw_xstream_delta(s, &d);
-}
-
-
 /* embeddings */
 
 /*
@@ -2027,7 +1923,7 @@ llmgw_gemini_embed_out(json_t *canon, const llmgw_xreq_t *opt,
 {
     int          mlen;
     size_t       k;
-    json_t      *input, *dims, *req, *reqs, *one;
+    json_t      *input, *dims, *req, *reqs;
     const char  *model;
 
     model = (opt && opt->model) ? opt->model : "";
@@ -2064,6 +1960,8 @@ llmgw_gemini_embed_out(json_t *canon, const llmgw_xreq_t *opt,
     req = json_pack("{s:o}", "requests", reqs);
 
     for (k = 0; req && k < json_array_size(input); k++) {
+        json_t  *one;
+
         if (!json_is_string(json_array_get(input, k))) {
             json_decref(req);
             llmgw_xerr(err, 400, "invalid_request_error",
@@ -2075,9 +1973,9 @@ llmgw_gemini_embed_out(json_t *canon, const llmgw_xreq_t *opt,
         one = llmgw_gemini_embed_content(json_array_get(input, k), dims);
 
         if (one == NULL
-            || llmgw_gemini_set(one, "model",
-                                json_sprintf("models/%.*s", mlen, model))
-            || llmgw_gemini_push(reqs, one) != 0)
+            || llmgw_json_set(one, "model",
+                              json_sprintf("models/%.*s", mlen, model))
+            || llmgw_json_push(reqs, one) != 0)
         {
             json_decref(one);
             json_decref(req);
@@ -2138,8 +2036,10 @@ llmgw_gemini_embed_in(json_t *resp, const char *model, llmgw_xerr_t *err)
                      "usage", "prompt_tokens", 0, "total_tokens", 0);
 
     for (k = 0; list && k < n; k++) {
-        one = llmgw_gemini_embedding(json_is_array(embs)
-                                     ? json_array_get(embs, k) : one, k);
+        one = llmgw_embedding(json_object_get(json_is_array(embs)
+                                              ? json_array_get(embs, k) : one,
+                                              "values"),
+                              k);
 
         if (one == NULL) {
             json_decref(list);
@@ -2148,7 +2048,7 @@ llmgw_gemini_embed_in(json_t *resp, const char *model, llmgw_xerr_t *err)
             return NULL;
         }
 
-        if (llmgw_gemini_push(data, one) != 0) {
+        if (llmgw_json_push(data, one) != 0) {
             json_decref(list);
             list = NULL;
         }
@@ -2162,62 +2062,7 @@ llmgw_gemini_embed_in(json_t *resp, const char *model, llmgw_xerr_t *err)
 }
 
 
-static json_t *
-llmgw_gemini_embedding(json_t *emb, size_t i)
-{
-    size_t   k;
-    json_t  *values;
-
-    values = json_object_get(emb, "values");
-
-    if (!json_is_array(values)) {
-        return NULL;
-    }
-
-    for (k = 0; k < json_array_size(values); k++) {
-        if (!json_is_number(json_array_get(values, k))) {
-            return NULL;
-        }
-    }
-
-    return json_pack("{s:s,s:I,s:O}", "object", "embedding",
-                     "index", (json_int_t) i, "embedding", values);
-}
-
-
 /* helpers */
-
-/* sets and steals v; -1 if v is NULL (out of memory) or it fails */
-
-static int
-llmgw_gemini_set(json_t *obj, const char *key, json_t *v)
-{
-    if (v == NULL || obj == NULL) {
-        json_decref(v);
-        return -1;
-    }
-
-    return json_object_set_new(obj, key, v);
-}
-
-
-static int
-llmgw_gemini_push(json_t *arr, json_t *v)
-{
-    if (v == NULL) {
-        return -1;
-    }
-
-    return json_array_append_new(arr, v);
-}
-
-
-static int
-llmgw_gemini_is(const char *s, size_t len, const char *lit)
-{
-    return strlen(lit) == len && memcmp(s, lit, len) == 0;
-}
-
 
 static int
 llmgw_gemini_nomem(llmgw_xerr_t *err)
