@@ -11,6 +11,8 @@
 #define FEED_OWN_PARSE  1
 
 #include "xstream_feed.h"
+#include "crc32.h"
+#include "llmgw_evstream.h"
 
 
 static const char  *fixtures = "fixtures";
@@ -992,6 +994,9 @@ static const recording_t  recordings[] = {
 };
 
 
+static void check_recording_body(const char *jsonl, const frames_t *fr);
+
+
 static void
 check_recording_openai(const char *what, const frames_t *fr,
     const expect_t *e, const recording_t *rc)
@@ -1183,10 +1188,122 @@ test_recordings(void)
         check_recording_anthropic(what, &fr, &e, &recordings[i]);
 
         check_recording_cuts(recordings[i].file, &fr, &e);
+        check_recording_body(recordings[i].file, &fr);
 
         expect_free(&e);
         frames_free(&fr);
     }
+}
+
+
+/*
+ * The recorded bodies themselves, as the gateway gets them: the binary
+ * event stream through llmgw_evstream.c into the decoder, whole and split
+ * in two at every byte, give what the decoded frames give.
+ */
+
+typedef struct {
+    llmgw_xstream_t  s;
+    llmgw_out_t      got;
+} evs_run_t;
+
+
+static int
+evs_message(void *data, const llmgw_evs_message_t *m)
+{
+    evs_run_t  *run = data;
+
+    if (m->message_type_len == 9
+        && memcmp(m->message_type, "exception", 9) == 0)
+    {
+        llmgw_xstream_event(&run->s, (const char *) m->exception_type,
+                            m->exception_type_len,
+                            (const char *) m->payload, m->payload_len);
+
+    } else {
+        llmgw_xstream_event(&run->s, (const char *) m->event_type,
+                            m->event_type_len, (const char *) m->payload,
+                            m->payload_len);
+    }
+
+    llmgw_out_raw(&run->got, run->s.out.data, run->s.out.len);
+    run->s.out.len = 0;
+
+    return 0;
+}
+
+
+/* the body in two pieces, at split; got: the client's output */
+
+static void
+run_body(llmgw_out_t *got, const unsigned char *body, size_t len,
+    size_t split)
+{
+    evs_run_t    run;
+    llmgw_evs_t  e;
+
+    memset(&run, 0, sizeof(evs_run_t));
+
+    if (llmgw_xstream_init(&run.s, BED, OAI, "client-model", 12, 1700000000)
+        != 0)
+    {
+        abort();
+    }
+
+    run.s.include_usage = 1;
+    strcpy(run.s.id, "chatcmpl-gw1");
+
+    llmgw_evs_init(&e, test_crc32, evs_message, &run);
+
+    CHECK(llmgw_evs_feed(&e, body, split) == 0
+          && llmgw_evs_feed(&e, body + split, len - split) == 0
+          && llmgw_evs_idle(&e), "split at %zu: the body decodes", split);
+
+    llmgw_xstream_end(&run.s);
+    llmgw_out_raw(&run.got, run.s.out.data, run.s.out.len);
+    llmgw_xstream_free(&run.s);
+    llmgw_evs_free(&e);
+
+    *got = run.got;
+}
+
+
+static void
+check_recording_body(const char *jsonl, const frames_t *fr)
+{
+    char           file[256];
+    size_t         len, split, differ;
+    unsigned char *body;
+    llmgw_out_t    want, got;
+
+    snprintf(file, sizeof(file), "%.*s.eventstream.bin",
+             (int) (strlen(jsonl) - sizeof(".decoded.jsonl") + 1), jsonl);
+
+    body = (unsigned char *) unit_read_file(fixtures, file, &len);
+    if (body == NULL) {
+        UNIT_FAIL("%s: cannot read", file);
+        return;
+    }
+
+    run_frames(&want, OAI, fr, fr->n);
+    differ = 0;
+
+    for (split = 0; split <= len; split++) {
+        run_body(&got, body, len, split);
+
+        if (got.len != want.len || memcmp(got.data, want.data, got.len) != 0)
+        {
+            differ++;
+        }
+
+        llmgw_out_free(&got);
+    }
+
+    CHECK_INT(differ, 0, "%s: split anywhere, the client's stream is the "
+              "decoded frames'", file);
+
+    llmgw_out_free(&want);
+    free(body);
 }
 
 
