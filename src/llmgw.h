@@ -360,7 +360,10 @@ struct llmgw_ctx_s {
     llmgw_evs_t                 *evs;       /* Bedrock's stream framing */
 
     ngx_array_t                 *fallbacks;  /* ngx_str_t: the request's */
-    ngx_list_t                  *client_headers; /* without credentials */
+    ngx_list_part_t             *client_headers; /* the last part of the
+                                                    client's, credentials
+                                                    left out */
+    ngx_uint_t                   client_headers_nelts;
     llmgw_attempt_t              attempts[LLMGW_MAX_ATTEMPTS];
     ngx_uint_t                   nattempts;  /* failed ones */
     ngx_uint_t                   next_target; /* in the fallback chain */

@@ -34,8 +34,7 @@ static ngx_int_t llmgw_request_fallbacks(ngx_http_request_t *r,
     llmgw_ctx_t *ctx);
 static void llmgw_splice_drop(llmgw_ctx_t *ctx, llmgw_splices_t *sp,
     llmgw_json_span_t *v);
-static ngx_int_t llmgw_headers_copy(ngx_http_request_t *r, ngx_list_t *from,
-    ngx_list_t *to);
+
 static ngx_int_t llmgw_check_type(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_json_span_t *v, const char *name, unsigned types);
 static ngx_int_t llmgw_check_count(ngx_http_request_t *r, llmgw_ctx_t *ctx,
@@ -877,9 +876,12 @@ llmgw_request_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     ngx_str_t  *d;
 
     if (ctx->client_headers) {
-        /* a fallback: the client's headers again, not the last provider's */
-        return llmgw_headers_copy(r, ctx->client_headers,
-                                  &r->headers_in.headers);
+        /* a fallback: the client's headers again, without the last
+         * provider's, which were pushed after them */
+        ctx->client_headers->nelts = ctx->client_headers_nelts;
+        ctx->client_headers->next = NULL;
+        r->headers_in.headers.last = ctx->client_headers;
+        return NGX_OK;
     }
 
     if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
@@ -931,54 +933,17 @@ llmgw_request_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         *nh = h[i];
     }
 
+    r->headers_in.headers = headers;
+
+    if (headers.last == &headers.part) {
+        r->headers_in.headers.last = &r->headers_in.headers.part;
+    }
+
     r->headers_in.authorization = NULL;
 
-    ctx->client_headers = ngx_palloc(r->pool, sizeof(ngx_list_t));
-    if (ctx->client_headers == NULL
-        || llmgw_headers_copy(r, &headers, ctx->client_headers) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return llmgw_headers_copy(r, &headers, &r->headers_in.headers);
-}
-
-
-/* a list of its own: the provider's headers are pushed onto it */
-
-static ngx_int_t
-llmgw_headers_copy(ngx_http_request_t *r, ngx_list_t *from, ngx_list_t *to)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *nh;
-
-    if (ngx_list_init(to, r->pool, 20, sizeof(ngx_table_elt_t)) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    part = &from->part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        nh = ngx_list_push(to);
-        if (nh == NULL) {
-            return NGX_ERROR;
-        }
-
-        *nh = h[i];
-    }
+    /* where the client's end: a fallback cuts the list back to here */
+    ctx->client_headers = r->headers_in.headers.last;
+    ctx->client_headers_nelts = ctx->client_headers->nelts;
 
     return NGX_OK;
 }
