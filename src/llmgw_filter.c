@@ -30,8 +30,6 @@ static int llmgw_sse_event(void *data, const unsigned char *raw, size_t len);
 static ngx_int_t llmgw_sse_has_usage(const u_char *p, size_t len);
 static ngx_int_t llmgw_sse_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     const char *msg);
-static ngx_int_t llmgw_is_type(ngx_http_request_t *r, const char *type,
-    size_t len);
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -54,6 +52,7 @@ llmgw_filter_init(ngx_conf_t *cf)
 static ngx_int_t
 llmgw_header_filter(ngx_http_request_t *r)
 {
+    ngx_str_t         *ct;
     llmgw_ctx_t       *ctx;
     llmgw_loc_conf_t  *llcf;
 
@@ -95,9 +94,10 @@ llmgw_header_filter(ngx_http_request_t *r)
                          r->headers_out.status);
     }
 
+    ct = &r->headers_out.content_type;
+
     if (r->headers_out.status >= NGX_HTTP_BAD_REQUEST
-        && !llmgw_is_type(r, "application/json",
-                          sizeof("application/json") - 1))
+        && !llmgw_content_type_is(ct, "application/json"))
     {
         /* a proxy in front of the provider answered with a page */
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -126,8 +126,7 @@ llmgw_header_filter(ngx_http_request_t *r)
 
     if (ctx->resp_mode == LLMGW_RESP_XSSE
         || ctx->resp_mode == LLMGW_RESP_XEVS
-        || llmgw_is_type(r, "text/event-stream",
-                         sizeof("text/event-stream") - 1))
+        || llmgw_content_type_is(ct, "text/event-stream"))
     {
         if (ctx->resp_mode == LLMGW_RESP_NONE) {
             ctx->resp_mode = LLMGW_RESP_SSE;
@@ -144,9 +143,7 @@ llmgw_header_filter(ngx_http_request_t *r)
         ngx_http_clear_content_length(r);
         ngx_http_clear_accept_ranges(r);
 
-    } else if (llmgw_is_type(r, "application/json",
-                             sizeof("application/json") - 1))
-    {
+    } else if (llmgw_content_type_is(ct, "application/json")) {
         ctx->capture = ngx_palloc(r->pool, sizeof(llmgw_json_capture_t));
         if (ctx->capture == NULL) {
             return NGX_ERROR;
@@ -553,15 +550,4 @@ llmgw_sse_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx, const char *msg)
     }
 
     return NGX_OK;
-}
-
-
-static ngx_int_t
-llmgw_is_type(ngx_http_request_t *r, const char *type, size_t len)
-{
-    ngx_str_t  *ct = &r->headers_out.content_type;
-
-    return ct->len >= len
-           && ngx_strncasecmp(ct->data, (u_char *) type, len) == 0
-           && (ct->len == len || ct->data[len] == ';' || ct->data[len] == ' ');
 }

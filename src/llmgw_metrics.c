@@ -160,6 +160,10 @@ llmgw_metrics_keys(llmgw_main_conf_t *lmcf, ngx_buf_t *b)
         "# TYPE llmgw_provider_key_cooldowns_total counter\n"
     };
 
+    static const char  *name[] = {
+        "llmgw_provider_key_cooling", "llmgw_provider_key_cooldowns_total"
+    };
+
     p = lmcf->providers.elts;
 
     for (pass = 0; pass < 2; pass++) {
@@ -173,9 +177,7 @@ llmgw_metrics_keys(llmgw_main_conf_t *lmcf, ngx_buf_t *b)
 
                 b->last = ngx_slprintf(b->last, b->end,
                                        "%s{provider=\"%V\",key=\"%V\"} %ui\n",
-                                       pass ? "llmgw_provider_key_cooldowns_total"
-                                            : "llmgw_provider_key_cooling",
-                                       &p[i].name, &k[j].id,
+                                       name[pass], &p[i].name, &k[j].id,
                                        pass ? cooldowns : cooling);
             }
         }

@@ -29,7 +29,6 @@ static void llmgw_evs_cleanup(void *data);
 static uint32_t llmgw_crc32(uint32_t crc, const unsigned char *p, size_t len);
 static int llmgw_translate_evs_message(void *data,
     const llmgw_evs_message_t *m);
-static ngx_uint_t llmgw_evs_is(const u_char *p, size_t len, const char *s);
 static ngx_uint_t llmgw_sse_has_content(const u_char *p, size_t len);
 static ngx_buf_t *llmgw_translate_response(ngx_http_request_t *r,
     llmgw_ctx_t *ctx, u_char *p, size_t len);
@@ -445,19 +444,21 @@ llmgw_translate_evs_message(void *data, const llmgw_evs_message_t *m)
     ngx_http_request_t *r = data;
 
     u_char           *msg;
+    const char       *type;
     llmgw_ctx_t      *ctx;
     llmgw_xstream_t  *xs;
 
     ctx = llmgw_ctx_get(r);
     xs = ctx->xs;
+    type = (const char *) m->message_type;
 
-    if (llmgw_evs_is(m->message_type, m->message_type_len, "exception")) {
+    if (llmgw_str_is(type, m->message_type_len, "exception")) {
         (void) llmgw_xstream_event(xs, (const char *) m->exception_type,
                                    m->exception_type_len,
                                    (const char *) m->payload,
                                    m->payload_len);
 
-    } else if (llmgw_evs_is(m->message_type, m->message_type_len, "error")) {
+    } else if (llmgw_str_is(type, m->message_type_len, "error")) {
         msg = ngx_pnalloc(r->pool, m->error_message_len + 1);
         if (msg == NULL) {
             ctx->evs_emit_failed = 1;
@@ -482,13 +483,6 @@ llmgw_translate_evs_message(void *data, const llmgw_evs_message_t *m)
     }
 
     return xs->ended ? -1 : 0;
-}
-
-
-static ngx_uint_t
-llmgw_evs_is(const u_char *p, size_t len, const char *s)
-{
-    return len == ngx_strlen(s) && ngx_strncmp(p, s, len) == 0;
 }
 
 
