@@ -22,8 +22,11 @@ static void llmgw_attempt_record(ngx_http_request_t *r, llmgw_ctx_t *ctx,
 static ngx_int_t llmgw_fallback_pick(ngx_http_request_t *r,
     llmgw_ctx_t *ctx);
 static llmgw_route_t *llmgw_fallback_named(llmgw_ctx_t *ctx,
-    ngx_array_t *names, ngx_str_t *model);
-static llmgw_route_t *llmgw_fallback_auto(llmgw_ctx_t *ctx, ngx_str_t *model);
+    ngx_array_t *names, ngx_str_t *model, llmgw_api_key_t **key);
+static llmgw_route_t *llmgw_fallback_auto(llmgw_ctx_t *ctx, ngx_str_t *model,
+    llmgw_api_key_t **key);
+static ngx_uint_t llmgw_fallback_usable(llmgw_ctx_t *ctx, llmgw_route_t *rt,
+    ngx_str_t *model, llmgw_api_key_t **key);
 static ngx_uint_t llmgw_attempted(llmgw_ctx_t *ctx, llmgw_provider_t *p,
     ngx_str_t *model);
 static void llmgw_attempt_reset(llmgw_ctx_t *ctx);
@@ -109,17 +112,18 @@ llmgw_attempt_record(ngx_http_request_t *r, llmgw_ctx_t *ctx,
 static ngx_int_t
 llmgw_fallback_pick(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
-    ngx_str_t       model;
-    llmgw_route_t  *rt;
+    ngx_str_t         model;
+    llmgw_route_t    *rt;
+    llmgw_api_key_t  *key;
 
     if (ctx->fallbacks) {
-        rt = llmgw_fallback_named(ctx, ctx->fallbacks, &model);
+        rt = llmgw_fallback_named(ctx, ctx->fallbacks, &model, &key);
 
     } else if (ctx->vkey->fallbacks.nelts) {
-        rt = llmgw_fallback_named(ctx, &ctx->vkey->fallbacks, &model);
+        rt = llmgw_fallback_named(ctx, &ctx->vkey->fallbacks, &model, &key);
 
     } else {
-        rt = llmgw_fallback_auto(ctx, &model);
+        rt = llmgw_fallback_auto(ctx, &model, &key);
     }
 
     if (rt == NULL) {
@@ -133,7 +137,7 @@ llmgw_fallback_pick(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     ctx->route = rt;
     ctx->provider = rt->provider;
     ctx->upstream_model = model;
-    ctx->api_key = llmgw_pick_api_key(rt->provider);
+    ctx->api_key = key;
     ctx->routed = 1;
     ctx->reserve = 1;
 
@@ -145,7 +149,8 @@ llmgw_fallback_pick(ngx_http_request_t *r, llmgw_ctx_t *ctx)
  * usable key */
 
 static llmgw_route_t *
-llmgw_fallback_named(llmgw_ctx_t *ctx, ngx_array_t *names, ngx_str_t *model)
+llmgw_fallback_named(llmgw_ctx_t *ctx, ngx_array_t *names, ngx_str_t *model,
+    llmgw_api_key_t **key)
 {
     ngx_str_t      *name;
     llmgw_route_t  *rt;
@@ -155,11 +160,7 @@ llmgw_fallback_named(llmgw_ctx_t *ctx, ngx_array_t *names, ngx_str_t *model)
     while (ctx->next_target < names->nelts) {
         rt = llmgw_route_target(ctx, &name[ctx->next_target++], model);
 
-        if (rt
-            && !llmgw_attempted(ctx, rt->provider, model)
-            && (rt->provider->keys.nelts == 0
-                || llmgw_pick_api_key(rt->provider)))
-        {
+        if (rt && llmgw_fallback_usable(ctx, rt, model, key)) {
             return rt;
         }
     }
@@ -172,7 +173,7 @@ llmgw_fallback_named(llmgw_ctx_t *ctx, ngx_array_t *names, ngx_str_t *model)
  * were not tried */
 
 static llmgw_route_t *
-llmgw_fallback_auto(llmgw_ctx_t *ctx, ngx_str_t *model)
+llmgw_fallback_auto(llmgw_ctx_t *ctx, ngx_str_t *model, llmgw_api_key_t **key)
 {
     ngx_uint_t      i;
     llmgw_route_t  *rt;
@@ -183,15 +184,30 @@ llmgw_fallback_auto(llmgw_ctx_t *ctx, ngx_str_t *model)
     for (i = 0; i < ctx->vkey->routes.nelts; i++) {
         if (rt[i].wrr.weight
             && llmgw_route_serves(&rt[i], model)
-            && !llmgw_attempted(ctx, rt[i].provider, model)
-            && (rt[i].provider->keys.nelts == 0
-                || llmgw_pick_api_key(rt[i].provider)))
+            && llmgw_fallback_usable(ctx, &rt[i], model, key))
         {
             return &rt[i];
         }
     }
 
     return NULL;
+}
+
+
+/* not tried yet, and with a key to send, chosen here: a provider without
+ * keys (a local model) needs none */
+
+static ngx_uint_t
+llmgw_fallback_usable(llmgw_ctx_t *ctx, llmgw_route_t *rt, ngx_str_t *model,
+    llmgw_api_key_t **key)
+{
+    if (llmgw_attempted(ctx, rt->provider, model)) {
+        return 0;
+    }
+
+    *key = llmgw_pick_api_key(rt->provider);
+
+    return *key || rt->provider->keys.nelts == 0;
 }
 
 

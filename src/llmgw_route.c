@@ -14,6 +14,8 @@
 #define LLMGW_MAX_ROUTES  64
 
 
+static llmgw_provider_t *llmgw_route_name(llmgw_main_conf_t *lmcf,
+    ngx_str_t *name, ngx_str_t *model);
 static void llmgw_route_alias(llmgw_main_conf_t *lmcf, ngx_str_t *model);
 static ngx_int_t llmgw_route_pinned(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_provider_t *p, ngx_str_t *model);
@@ -28,30 +30,48 @@ static ngx_int_t llmgw_route_done(ngx_http_request_t *r, llmgw_ctx_t *ctx,
 ngx_int_t
 llmgw_route(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
-    u_char             *slash;
     ngx_str_t           model;
     llmgw_provider_t   *p;
     llmgw_main_conf_t  *lmcf;
 
     lmcf = ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
 
-    model = ctx->model;
-    llmgw_route_alias(lmcf, &model);
+    p = llmgw_route_name(lmcf, &ctx->model, &model);
 
-    slash = ngx_strlchr(model.data, model.data + model.len, '/');
-
-    if (slash) {
-        p = llmgw_provider_find(lmcf, model.data, slash - model.data);
-
-        if (p) {
-            model.len -= slash + 1 - model.data;
-            model.data = slash + 1;
-
-            return llmgw_route_pinned(r, ctx, p, &model);
-        }
+    if (p) {
+        return llmgw_route_pinned(r, ctx, p, &model);
     }
 
     return llmgw_route_plain(r, ctx, &model);
+}
+
+
+/* a model name, alias resolved, as the provider it pins (or NULL) and the
+ * provider's model */
+
+static llmgw_provider_t *
+llmgw_route_name(llmgw_main_conf_t *lmcf, ngx_str_t *name, ngx_str_t *model)
+{
+    u_char            *slash;
+    llmgw_provider_t  *p;
+
+    *model = *name;
+    llmgw_route_alias(lmcf, model);
+
+    slash = ngx_strlchr(model->data, model->data + model->len, '/');
+
+    if (slash == NULL) {
+        return NULL;
+    }
+
+    p = llmgw_provider_find(lmcf, model->data, slash - model->data);
+
+    if (p) {
+        model->len -= slash + 1 - model->data;
+        model->data = slash + 1;
+    }
+
+    return p;
 }
 
 
@@ -95,10 +115,7 @@ llmgw_route_pinned(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     rt = ctx->vkey->routes.elts;
 
     for (i = 0; i < ctx->vkey->routes.nelts; i++) {
-        if (rt[i].provider == p
-            && (rt[i].models.nelts == 0
-                || llmgw_models_match(&rt[i].models, model)))
-        {
+        if (rt[i].provider == p && llmgw_route_serves(&rt[i], model)) {
             return llmgw_route_done(r, ctx, &rt[i], model);
         }
     }
@@ -122,17 +139,7 @@ llmgw_route_plain(ngx_http_request_t *r, llmgw_ctx_t *ctx, ngx_str_t *model)
     n = 0;
 
     for (i = 0; i < ctx->vkey->routes.nelts && n < LLMGW_MAX_ROUTES; i++) {
-        if (rt[i].wrr.weight == 0) {
-            continue;
-        }
-
-        if (rt[i].provider->models.nelts
-            && !llmgw_models_match(&rt[i].provider->models, model))
-        {
-            continue;
-        }
-
-        if (rt[i].models.nelts && !llmgw_models_match(&rt[i].models, model)) {
+        if (rt[i].wrr.weight == 0 || !llmgw_route_serves(&rt[i], model)) {
             continue;
         }
 
@@ -157,25 +164,11 @@ llmgw_route_plain(ngx_http_request_t *r, llmgw_ctx_t *ctx, ngx_str_t *model)
 llmgw_route_t *
 llmgw_route_target(llmgw_ctx_t *ctx, ngx_str_t *name, ngx_str_t *model)
 {
-    u_char            *slash;
     ngx_uint_t         i;
     llmgw_route_t     *rt;
     llmgw_provider_t  *p;
 
-    *model = *name;
-    llmgw_route_alias(ctx->lmcf, model);
-
-    p = NULL;
-    slash = ngx_strlchr(model->data, model->data + model->len, '/');
-
-    if (slash) {
-        p = llmgw_provider_find(ctx->lmcf, model->data, slash - model->data);
-
-        if (p) {
-            model->len -= slash + 1 - model->data;
-            model->data = slash + 1;
-        }
-    }
+    p = llmgw_route_name(ctx->lmcf, name, model);
 
     if (model->len == 0) {
         return NULL;
