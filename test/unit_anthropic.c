@@ -273,6 +273,12 @@ test_request_in(void)
                  "[{\"type\":\"image\",\"source\":{}}]}]}",
                  "messages[0].content[0]");
     check_in_bad("{\"system\":5," MSG "}", "system");
+    check_in_bad("{\"max_tokens\":1.5," MSG "}",
+                 "max_tokens must be an integer");
+    check_in_bad("{\"temperature\":\"hot\"," MSG "}",
+                 "temperature must be a number");
+    check_in_bad("{\"top_p\":true," MSG "}", "top_p must be a number");
+    check_in_bad("{\"stream\":1," MSG "}", "stream must be a boolean");
     check_in_bad("{\"system\":[{\"type\":\"image\"}]," MSG "}", "system");
     check_in_bad("{" MSG ",\"tools\":{}}", "tools");
     check_in_bad("{" MSG ",\"tools\":[{\"description\":\"x\"}]}",

@@ -81,6 +81,8 @@ static int llmgw_anthropic_tools_in(json_t *req, json_t *canon,
     llmgw_xerr_t *err);
 static int llmgw_anthropic_tool_choice_in(json_t *req, json_t *canon,
     llmgw_xerr_t *err);
+static int llmgw_anthropic_copy_number(json_t *req, json_t *canon,
+    const char *name, unsigned integer);
 static int llmgw_anthropic_params_in(json_t *req, json_t *canon,
     llmgw_xerr_t *err);
 static int llmgw_anthropic_thinking_in(json_t *req, json_t *canon,
@@ -883,48 +885,62 @@ llmgw_anthropic_tool_choice_in(json_t *req, json_t *canon,
 }
 
 
+/* req's number name into canon: 0 (copied, or absent or null), 1 when of
+ * another type, -1 when out of memory */
+
+static int
+llmgw_anthropic_copy_number(json_t *req, json_t *canon, const char *name,
+    unsigned integer)
+{
+    json_t  *v;
+
+    v = json_object_get(req, name);
+
+    if (v == NULL || json_is_null(v)) {
+        return 0;
+    }
+
+    if (integer ? !json_is_integer(v) : !json_is_number(v)) {
+        return 1;
+    }
+
+    return json_object_set(canon, name, v) == 0 ? 0 : -1;
+}
+
+
 /* max_tokens, temperature, top_p, stop_sequences, metadata, stream; top_k
  * and every other member are dropped */
 
 static int
 llmgw_anthropic_params_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
 {
+    int          rc;
+    size_t       i;
     json_t      *v;
     const char  *bad;
 
+    static const struct {
+        const char  *name;
+        unsigned     integer;
+        const char  *bad;
+    } numbers[] = {
+        { "max_tokens", 1, "max_tokens must be an integer" },
+        { "temperature", 0, "temperature must be a number" },
+        { "top_p", 0, "top_p must be a number" }
+    };
+
     bad = NULL;
 
-    v = json_object_get(req, "max_tokens");
-
-    if (json_is_integer(v)) {
-        if (json_object_set(canon, "max_tokens", v) != 0) {
+    for (i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+        rc = llmgw_anthropic_copy_number(req, canon, numbers[i].name,
+                                         numbers[i].integer);
+        if (rc < 0) {
             return llmgw_xerr_nomem(err);
         }
 
-    } else if (v && !json_is_null(v)) {
-        bad = "max_tokens must be an integer";
-    }
-
-    v = json_object_get(req, "temperature");
-
-    if (json_is_number(v)) {
-        if (json_object_set(canon, "temperature", v) != 0) {
-            return llmgw_xerr_nomem(err);
+        if (rc > 0) {
+            bad = numbers[i].bad;
         }
-
-    } else if (v && !json_is_null(v)) {
-        bad = "temperature must be a number";
-    }
-
-    v = json_object_get(req, "top_p");
-
-    if (json_is_number(v)) {
-        if (json_object_set(canon, "top_p", v) != 0) {
-            return llmgw_xerr_nomem(err);
-        }
-
-    } else if (v && !json_is_null(v)) {
-        bad = "top_p must be a number";
     }
 
     v = json_object_get(req, "stop_sequences");
