@@ -8,8 +8,13 @@
  *                                          rewrite
  *   content phase     nginx's proxy module (conf.d/llmgw_proxy.conf)
  *   response filters  src/llmgw_filter.c   usage, streams, error pages
- *   log phase         src/llmgw_govern.c   settle the reservation
+ *   log phase         src/llmgw_log.c      settle the reservation
+ *                                          (llmgw_govern.c), count the
+ *                                          metrics, write the audit record
+ *                                          (llmgw_audit.c)
  *   variables         src/llmgw_variables.c
+ *   tracing           src/llmgw_trace.c    traceparent, x-request-id
+ *   overhead clock    src/llmgw_clock.c    filters around llmgw's
  *   metrics           src/llmgw_metrics.c  (a content handler)
  */
 
@@ -136,6 +141,34 @@ static ngx_command_t  ngx_http_llmgw_commands[] = {
       0,
       NULL },
 
+    { ngx_string("llmgw_metrics_max_series"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(llmgw_main_conf_t, metrics_max_series),
+      NULL },
+
+    { ngx_string("llmgw_metrics_max_keys"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(llmgw_main_conf_t, metrics_max_keys),
+      NULL },
+
+    { ngx_string("llmgw_audit_log"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      llmgw_audit_log_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("llmgw_audit_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      llmgw_audit_key_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("llmgw_max_body"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -237,6 +270,8 @@ ngx_http_llmgw_create_main_conf(ngx_conf_t *cf)
     lmcf->fail_open = NGX_CONF_UNSET;
     lmcf->key_cooldown = NGX_CONF_UNSET_MSEC;
     lmcf->key_cooldown_429 = NGX_CONF_UNSET_UINT;
+    lmcf->metrics_max_series = NGX_CONF_UNSET_UINT;
+    lmcf->metrics_max_keys = NGX_CONF_UNSET_UINT;
     lmcf->default_max_output = 4096;
 
     if (ngx_array_init(&lmcf->providers, cf->pool, 4,
@@ -262,6 +297,18 @@ ngx_http_llmgw_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(lmcf->fail_open, 0);
     ngx_conf_init_msec_value(lmcf->key_cooldown, 60000);
     ngx_conf_init_uint_value(lmcf->key_cooldown_429, 3);
+    ngx_conf_init_uint_value(lmcf->metrics_max_series, 4096);
+    ngx_conf_init_uint_value(lmcf->metrics_max_keys, 1000);
+
+    if (lmcf->metrics_max_series < 16) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "llmgw_metrics_max_series must be at least 16");
+        return NGX_CONF_ERROR;
+    }
+
+    if (llmgw_trace_init_conf(cf, lmcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (lmcf->store_ops == NULL) {
         lmcf->store_ops = &llmgw_store_shm_ops;
@@ -496,6 +543,10 @@ ngx_http_llmgw_init_process(ngx_cycle_t *cycle)
     if (lmcf->store_ops == &llmgw_store_redis_ops
         && llmgw_store_redis_init_process(cycle, lmcf->store) != NGX_OK)
     {
+        return NGX_ERROR;
+    }
+
+    if (llmgw_audit_init_process(cycle, lmcf) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -11,6 +11,7 @@
 #include <ngx_http.h>
 
 #include <jansson.h>
+#include <time.h>
 
 #include "llmgw_json.h"
 #include "llmgw_sse.h"
@@ -187,6 +188,8 @@ typedef struct {
     ngx_str_t                    id;
     ngx_str_t                    name;
     ngx_flag_t                   enabled;
+    ngx_flag_t                   audit_content; /* the request's messages
+                                                   in its audit record */
     time_t                       expires;    /* 0: never */
     ngx_array_t                  routes;     /* llmgw_route_t */
     llmgw_entity_t               entity;     /* parent: team or customer */
@@ -218,7 +221,9 @@ typedef struct {
 #define LLMGW_METRIC_STORE_CLOSED  8
 #define LLMGW_METRIC_STORE_OPEN    9
 #define LLMGW_METRIC_UNPRICED      10
-#define LLMGW_METRICS              11
+#define LLMGW_METRIC_AUDIT_RECORDS 11
+#define LLMGW_METRIC_AUDIT_ERRORS  12
+#define LLMGW_METRICS              13
 
 
 /* the shared zone's root */
@@ -229,6 +234,7 @@ typedef struct {
     ngx_atomic_t                 metrics[LLMGW_METRICS];
     void                        *gauth;      /* llmgw_gauth.c's token cache */
     void                        *health;     /* llmgw_health.c's keys */
+    void                        *series;     /* llmgw_metrics.c's */
 } llmgw_shm_t;
 
 
@@ -249,6 +255,10 @@ typedef struct {
     ngx_flag_t                   allow_unpriced;
     int64_t                      default_max_output;
     ngx_flag_t                   fail_open;
+    ngx_int_t                    request_id_index;  /* $request_id */
+    ngx_uint_t                   metrics_max_series;
+    ngx_uint_t                   metrics_max_keys;
+    void                        *audit;      /* llmgw_audit.c */
     ngx_msec_t                   key_cooldown;     /* 0: off */
     ngx_uint_t                   key_cooldown_429; /* 429s in a row */
     const llmgw_store_ops_t     *store_ops;
@@ -276,9 +286,32 @@ typedef struct {
 typedef struct {
     llmgw_provider_t            *provider;
     ngx_str_t                    model;
+    llmgw_api_key_t             *api_key;
     ngx_uint_t                   status;
     ngx_msec_t                   ms;
+    ngx_uint_t                   tries;      /* peers nginx tried */
 } llmgw_attempt_t;
+
+
+/* W3C trace context, in hex as it is written */
+typedef struct {
+    u_char                       trace_id[32];
+    u_char                       span_id[16];    /* the gateway's */
+    u_char                       parent_id[16];  /* the client's */
+    u_char                       flags[2];
+    ngx_str_t                    state;
+    unsigned                     continued:1;
+} llmgw_trace_t;
+
+
+/* how the log phase settled the reservation */
+typedef enum {
+    LLMGW_SETTLE_NONE = 0,      /* nothing was reserved */
+    LLMGW_SETTLE_USAGE,         /* the provider's usage */
+    LLMGW_SETTLE_RELEASED,      /* failed before the provider answered */
+    LLMGW_SETTLE_STREAMED,      /* a stream cut short: its text counted */
+    LLMGW_SETTLE_ESTIMATE       /* no usage reported: the estimate */
+} llmgw_settle_e;
 
 
 /* the governed fields of a request, read by the top-level scan */
@@ -292,6 +325,8 @@ typedef struct {
     llmgw_json_span_t            max_completion_tokens;
     llmgw_json_span_t            user;
     llmgw_json_span_t            fallbacks;
+    llmgw_json_span_t            temperature;
+    llmgw_json_span_t            tools;
     llmgw_json_scan_t            scan;
 } llmgw_request_fields_t;
 
@@ -369,6 +404,15 @@ struct llmgw_ctx_s {
     ngx_uint_t                   next_target; /* in the fallback chain */
     ngx_msec_t                   attempt_start;
     ngx_uint_t                   granted_in; /* r->uri_changes then */
+    ngx_uint_t                   states_seen; /* r->upstream_states */
+
+    llmgw_trace_t                trace;
+    uint64_t                     overhead_ns; /* the gateway's own time */
+    uint64_t                     clock_mark;
+    ngx_msec_t                   start;      /* ngx_current_msec */
+    ngx_msec_t                   first_byte; /* ngx_current_msec */
+    llmgw_settle_e               settlement;
+    int64_t                      reserved_cost; /* of the served attempt */
 
     unsigned                     reading_body:1;
     unsigned                     granted:1;
@@ -387,6 +431,8 @@ struct llmgw_ctx_s {
     unsigned                     include_usage:1; /* the client asked */
     unsigned                     embed_base64:1;  /* embeddings as base64 */
     unsigned                     evs_emit_failed:1;
+    unsigned                     store_failed_open:1;
+    unsigned                     clock_open:1;
 };
 
 
@@ -470,7 +516,7 @@ ngx_int_t llmgw_charges_build(ngx_http_request_t *r, llmgw_ctx_t *ctx,
 llmgw_store_waiter_t *llmgw_store_waiter(ngx_http_request_t *r,
     llmgw_ctx_t *ctx, llmgw_store_done_pt done);
 ngx_int_t llmgw_govern_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx);
-ngx_int_t llmgw_log_handler(ngx_http_request_t *r);
+void llmgw_govern_settle(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 void llmgw_govern_release(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 
 /* llmgw_store_shm.c */
@@ -484,6 +530,41 @@ u_char *llmgw_store_shm_dump(llmgw_main_conf_t *lmcf, u_char *buf,
 /* llmgw_metrics.c */
 void llmgw_metric_inc(llmgw_main_conf_t *lmcf, ngx_uint_t metric);
 char *llmgw_metrics_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t llmgw_metrics_init_zone(llmgw_main_conf_t *lmcf);
+void llmgw_metrics_request(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+
+/* llmgw_trace.c */
+ngx_int_t llmgw_trace_init_conf(ngx_conf_t *cf, llmgw_main_conf_t *lmcf);
+void llmgw_trace_start(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+ngx_int_t llmgw_trace_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+ngx_int_t llmgw_request_id(ngx_http_request_t *r, ngx_str_t *id);
+ngx_int_t llmgw_trace_response_header(ngx_http_request_t *r);
+ngx_int_t llmgw_trace_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+/* llmgw_clock.c: the gateway's own time on a request's path */
+ngx_int_t llmgw_clock_filter_init_below(ngx_conf_t *cf);
+ngx_int_t llmgw_clock_filter_init_above(ngx_conf_t *cf);
+
+static ngx_inline uint64_t
+llmgw_clock_ns(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* llmgw_audit.c */
+char *llmgw_audit_log_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *llmgw_audit_key_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t llmgw_audit_init_process(ngx_cycle_t *cycle,
+    llmgw_main_conf_t *lmcf);
+void llmgw_audit_write(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+
+/* llmgw_log.c */
+ngx_int_t llmgw_log_handler(ngx_http_request_t *r);
 
 /* llmgw_snapshot.c */
 ngx_int_t llmgw_snapshot_load(llmgw_main_conf_t *lmcf, ngx_log_t *log);
@@ -529,6 +610,7 @@ void llmgw_key_health_state(llmgw_main_conf_t *lmcf, llmgw_api_key_t *key,
 
 /* llmgw_fallback.c */
 ngx_int_t llmgw_fallback(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+ngx_uint_t llmgw_attempt_tries(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 ngx_int_t llmgw_attempts_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 

@@ -13,6 +13,7 @@
 
 static ngx_int_t llmgw_access_start(ngx_http_request_t *r);
 static ngx_int_t llmgw_access_body(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_access_steps(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static ngx_int_t llmgw_access_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static ngx_int_t llmgw_access_error(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static void llmgw_body_handler(ngx_http_request_t *r);
@@ -71,13 +72,18 @@ llmgw_access_handler(ngx_http_request_t *r)
 static ngx_int_t
 llmgw_access_start(ngx_http_request_t *r)
 {
+    uint64_t      start;
     ngx_int_t     rc;
     llmgw_ctx_t  *ctx;
+
+    start = llmgw_clock_ns();
 
     ctx = llmgw_ctx_create(r);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    llmgw_trace_start(r, ctx);
 
     ctx->endpoint = llmgw_endpoint(r);
     ctx->client_format = (ctx->endpoint == LLMGW_EP_MESSAGES
@@ -123,6 +129,7 @@ llmgw_access_start(ngx_http_request_t *r)
 
     r->request_body_in_single_buf = 1;
     ctx->reading_body = 1;
+    ctx->overhead_ns += llmgw_clock_ns() - start;
 
     rc = ngx_http_read_client_request_body(r, llmgw_body_handler);
 
@@ -159,6 +166,39 @@ llmgw_body_handler(ngx_http_request_t *r)
 static ngx_int_t
 llmgw_access_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
+    uint64_t   start;
+    ngx_int_t  rc;
+
+    start = llmgw_clock_ns();
+
+    rc = llmgw_access_steps(r, ctx);
+
+    /* timed before an answer can finalize the request */
+    ctx->overhead_ns += llmgw_clock_ns() - start;
+
+    switch (rc) {
+
+    case NGX_DECLINED:
+    case NGX_AGAIN:
+    case NGX_DONE:
+        return rc;
+
+    case NGX_OK:
+        return llmgw_count_tokens(r, ctx);
+
+    default:
+        return llmgw_access_error(r, ctx);
+    }
+}
+
+
+/* NGX_DECLINED: proxy; NGX_DONE: the store answers later; NGX_AGAIN: a
+ * subrequest runs first; NGX_OK: count_tokens, answered here; NGX_ERROR:
+ * refused */
+
+static ngx_int_t
+llmgw_access_steps(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
     ngx_int_t  rc;
 
     if (!ctx->routed) {
@@ -167,7 +207,7 @@ llmgw_access_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         rc = llmgw_request_read(r, ctx);
 
         if (rc == NGX_OK && ctx->endpoint == LLMGW_EP_COUNT_TOKENS) {
-            return llmgw_count_tokens(r, ctx);
+            return NGX_OK;
         }
 
         if (rc == NGX_OK) {
@@ -175,7 +215,7 @@ llmgw_access_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         }
 
         if (rc != NGX_OK) {
-            return llmgw_access_error(r, ctx);
+            return NGX_ERROR;
         }
 
         ctx->reserve = 1;
@@ -192,24 +232,24 @@ llmgw_access_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         }
 
         if (rc != NGX_OK) {
-            return llmgw_access_error(r, ctx);
+            return NGX_ERROR;
         }
     }
 
     rc = llmgw_request_rewrite(r, ctx);
 
     if (rc == NGX_AGAIN) {
-        /* a subrequest fetches what the provider needs first */
         return NGX_AGAIN;
     }
 
     if (rc != NGX_OK) {
-        return llmgw_access_error(r, ctx);
+        return NGX_ERROR;
     }
 
     ctx->granted = 1;
     ctx->granted_in = r->uri_changes;
     ctx->attempt_start = ngx_current_msec;
+    ctx->reserved_cost = ctx->estimate_cost;
 
     return NGX_DECLINED;
 }
@@ -322,6 +362,8 @@ llmgw_ctx_create(ngx_http_request_t *r)
     if (ctx == NULL || cln == NULL) {
         return NULL;
     }
+
+    ctx->start = ngx_current_msec;
 
     cln->handler = llmgw_ctx_cleanup;
     cln->data = ctx;

@@ -1030,7 +1030,7 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
     static const char *known[] = { "id", "name", "key_sha256", "enabled",
                                    "expires_at", "providers", "team",
                                    "customer", "rate_limit", "budgets",
-                                   "fallbacks", NULL };
+                                   "fallbacks", "audit_content", NULL };
 
     if (!json_is_object(obj)) {
         return llmgw_conf_error(cx, "must be an object");
@@ -1089,6 +1089,14 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
     }
 
     vk->enabled = (v == NULL || json_is_true(v));
+
+    v = json_object_get(obj, "audit_content");
+    if (v && !json_is_boolean(v)) {
+        return llmgw_conf_error(cx, "\"audit_content\" must be true or "
+                                "false");
+    }
+
+    vk->audit_content = json_is_true(v);
 
     v = json_object_get(obj, "expires_at");
     if (v && llmgw_parse_time(v, &vk->expires) != NGX_OK) {

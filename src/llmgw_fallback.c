@@ -95,8 +95,10 @@ llmgw_attempt_record(ngx_http_request_t *r, llmgw_ctx_t *ctx,
 
     a->provider = ctx->provider;
     a->model = ctx->upstream_model;
+    a->api_key = ctx->api_key;
     a->status = status;
     a->ms = ngx_current_msec - ctx->attempt_start;
+    a->tries = llmgw_attempt_tries(r, ctx);
 
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "llmgw: attempt %ui: provider \"%V\" model \"%V\" failed "
@@ -230,6 +232,33 @@ llmgw_attempted(llmgw_ctx_t *ctx, llmgw_provider_t *p, ngx_str_t *model)
 }
 
 
+/* the upstream peers nginx tried for the attempt (proxy_next_upstream); an
+ * internal redirect leaves a state without a peer between attempts */
+
+ngx_uint_t
+llmgw_attempt_tries(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    ngx_uint_t                  i, n, tries;
+    ngx_http_upstream_state_t  *st;
+
+    if (r->upstream_states == NULL) {
+        return 0;
+    }
+
+    n = r->upstream_states->nelts;
+    st = r->upstream_states->elts;
+    tries = 0;
+
+    for (i = ctx->states_seen; i < n; i++) {
+        tries += (st[i].peer != NULL);
+    }
+
+    ctx->states_seen = n;
+
+    return tries;
+}
+
+
 /* what the last attempt left in the context: the next starts afresh */
 
 static void
@@ -244,6 +273,7 @@ llmgw_attempt_reset(llmgw_ctx_t *ctx)
     ctx->sse_failed = 0;
     ctx->drop_usage_chunk = 0;
     ctx->evs_emit_failed = 0;
+    ctx->first_byte = 0;
 
     ctx->resp_mode = LLMGW_RESP_NONE;
     ctx->capture = NULL;

@@ -39,13 +39,17 @@ static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 ngx_int_t
 llmgw_filter_init(ngx_conf_t *cf)
 {
+    if (llmgw_clock_filter_init_below(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = llmgw_header_filter;
 
     ngx_http_next_body_filter = ngx_http_top_body_filter;
     ngx_http_top_body_filter = llmgw_body_filter;
 
-    return NGX_OK;
+    return llmgw_clock_filter_init_above(cf);
 }
 
 
@@ -75,9 +79,13 @@ llmgw_header_filter(ngx_http_request_t *r)
         if (ctx == NULL) {
             return NGX_ERROR;
         }
+
+        llmgw_trace_start(r, ctx);
     }
 
-    if (llmgw_govern_headers(r, ctx) != NGX_OK) {
+    if (llmgw_trace_response_header(r) != NGX_OK
+        || llmgw_govern_headers(r, ctx) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -200,6 +208,10 @@ llmgw_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     if (ctx == NULL || r != r->main) {
         return ngx_http_next_body_filter(r, in);
+    }
+
+    if (ctx->first_byte == 0 && in && r->upstream) {
+        ctx->first_byte = ngx_current_msec;
     }
 
     switch (ctx->resp_mode) {

@@ -160,6 +160,7 @@ llmgw_govern_answer(ngx_http_request_t *r, llmgw_ctx_t *ctx,
                           "llmgw: the store cannot answer: request admitted "
                           "unchecked (llmgw_store_fail open)");
             llmgw_metric_inc(lmcf, LLMGW_METRIC_STORE_OPEN);
+            ctx->store_failed_open = 1;
             return NGX_OK;
         }
 
@@ -497,22 +498,13 @@ llmgw_header(ngx_http_request_t *r, const char *name, u_char *value,
  * one that succeeded without reporting usage keeps its reservation.
  */
 
-ngx_int_t
-llmgw_log_handler(ngx_http_request_t *r)
+void
+llmgw_govern_settle(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
     int64_t               tokens, cost, delta[LLMGW_MAX_CHARGES];
     ngx_uint_t            i, release;
     llmgw_usage_t         used;
-    llmgw_ctx_t          *ctx;
     llmgw_charge_info_t  *info;
-
-    ctx = llmgw_ctx_get(r);
-
-    if (ctx == NULL || ctx->route == NULL || ctx->settled) {
-        return NGX_OK;
-    }
-
-    ctx->settled = 1;
 
     release = !ctx->usage.seen
               && (r->headers_out.status >= NGX_HTTP_BAD_REQUEST
@@ -522,10 +514,12 @@ llmgw_log_handler(ngx_http_request_t *r)
         tokens = ctx->usage.total ? ctx->usage.total
                                   : ctx->usage.prompt + ctx->usage.completion;
         cost = ctx->price ? llmgw_cost(ctx->price, &ctx->usage) : 0;
+        ctx->settlement = LLMGW_SETTLE_USAGE;
 
     } else if (release) {
         tokens = 0;
         cost = 0;
+        ctx->settlement = LLMGW_SETTLE_RELEASED;
 
     } else if (ctx->resp_mode == LLMGW_RESP_SSE
                || ctx->resp_mode == LLMGW_RESP_XSSE
@@ -542,6 +536,7 @@ llmgw_log_handler(ngx_http_request_t *r)
         used.total = tokens;
         used.seen = 1;
         cost = ctx->price ? llmgw_cost(ctx->price, &used) : 0;
+        ctx->settlement = LLMGW_SETTLE_STREAMED;
 
         /* what was billed, for the log's variables */
         ctx->usage = used;
@@ -558,12 +553,13 @@ llmgw_log_handler(ngx_http_request_t *r)
                       ctx->estimate.total);
         tokens = ctx->estimate.total;
         cost = ctx->estimate_cost;
+        ctx->settlement = LLMGW_SETTLE_ESTIMATE;
     }
 
     ctx->cost = cost;
 
     if (!ctx->reserved) {
-        return NGX_OK;
+        return;
     }
 
     for (i = 0; i < ctx->ncharges; i++) {
@@ -582,12 +578,12 @@ llmgw_log_handler(ngx_http_request_t *r)
         default:
             delta[i] = cost - ctx->charges[i].amount;
         }
+
+        ctx->charges[i].used += delta[i];
     }
 
     ctx->lmcf->store_ops->settle(ctx->lmcf->store, ctx->charges, delta,
                                  ctx->ncharges);
-
-    return NGX_OK;
 }
 
 

@@ -1,15 +1,166 @@
 /*
- * llmgw: counters in the shared zone, served in Prometheus's text format
- * by `llmgw_metrics;` in a location.
+ * llmgw: metrics in the shared zone, served in Prometheus's text format by
+ * `llmgw_metrics;` in a location.
+ *
+ * Besides a few global counters, each series (a metric family's labels) is
+ * a row of a fixed open-addressing table in the zone: found without a lock,
+ * added under the zone's mutex, never removed, so every worker counts into
+ * the same row with atomic adds.  The table holds llmgw_metrics_max_series
+ * rows; a virtual key beyond the first llmgw_metrics_max_keys is counted
+ * as key="_other"; a row that does not fit is counted as dropped.
  */
 
 
 #include "llmgw.h"
 
 
+typedef enum {
+    LLMGW_SERIES_USAGE = 1,     /* provider, model, key, team, customer */
+    LLMGW_SERIES_LATENCY,       /* provider, model */
+    LLMGW_SERIES_FALLBACK,      /* provider, status */
+    LLMGW_SERIES_RETRY,         /* provider */
+    LLMGW_SERIES_BUDGET,        /* level, id, period */
+    LLMGW_SERIES_KEY,           /* a key counted by name: the cap */
+    LLMGW_SERIES_OVERHEAD       /* no labels */
+} llmgw_series_kind_e;
+
+
+/* a usage row: requests by status class, tokens, cost */
+#define LLMGW_U_STATUS       0      /* 2xx 3xx 4xx 5xx */
+#define LLMGW_U_TOKENS       4      /* input output cached cache_write */
+#define LLMGW_U_COST         8
+#define LLMGW_U_N            9
+
+/* a histogram: its buckets (the last is +Inf), the sum, the count */
+typedef struct {
+    const char                  *name;
+    const char                  *help;
+    const uint64_t              *bound;    /* in unit */
+    const char                 **le;       /* the bounds in seconds */
+    ngx_uint_t                   n;        /* bounds, +Inf not included */
+    ngx_uint_t                   scale;    /* the sum's units per second */
+    ngx_uint_t                   offset;   /* in the row's values */
+} llmgw_histogram_t;
+
+#define LLMGW_HIST_SIZE(h)   ((h)->n + 3)
+
+/* a budget row */
+#define LLMGW_B_REMAINING    0
+#define LLMGW_B_LIMIT        1
+#define LLMGW_B_RESET        2
+#define LLMGW_B_N            3
+
+
+typedef struct {
+    uint32_t                     hash;
+    ngx_uint_t                   kind;
+    ngx_str_t                    labels;    /* as printed, escaped */
+    ngx_atomic_t                 v[1];
+} llmgw_series_t;
+
+
+typedef struct {
+    ngx_uint_t                   mask;
+    ngx_uint_t                   max;
+    ngx_uint_t                   max_keys;
+    ngx_atomic_t                 count;
+    ngx_atomic_t                 keys;
+    ngx_atomic_t                 dropped;
+    llmgw_series_t *volatile     slot[1];
+} llmgw_series_table_t;
+
+
+#define LLMGW_LABELS_MAX     2048
+
+
+static const uint64_t  llmgw_upstream_ms[] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 20000, 30000, 60000, 120000,
+    300000
+};
+
+static const char  *llmgw_upstream_le[] = {
+    "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "20", "30", "60", "120",
+    "300"
+};
+
+static const uint64_t  llmgw_ttft_ms[] = {
+    50, 100, 250, 500, 1000, 2000, 5000, 10000, 20000
+};
+
+static const char  *llmgw_ttft_le[] = {
+    "0.05", "0.1", "0.25", "0.5", "1", "2", "5", "10", "20"
+};
+
+static const uint64_t  llmgw_overhead_ns[] = {
+    5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000,
+    10000000
+};
+
+static const char  *llmgw_overhead_le[] = {
+    "0.000005", "0.00001", "0.000025", "0.00005", "0.0001", "0.00025",
+    "0.0005", "0.001", "0.0025", "0.01"
+};
+
+
+static const llmgw_histogram_t  llmgw_hist_upstream = {
+    "llmgw_upstream_latency_seconds",
+    "Time from sending a request to a provider to the end of its answer, "
+    "failed attempts included.",
+    llmgw_upstream_ms, llmgw_upstream_le,
+    sizeof(llmgw_upstream_ms) / sizeof(uint64_t), 1000, 0
+};
+
+static const llmgw_histogram_t  llmgw_hist_ttft = {
+    "llmgw_time_to_first_token_seconds",
+    "Time from sending a streamed request to the provider to its first "
+    "bytes.",
+    llmgw_ttft_ms, llmgw_ttft_le,
+    sizeof(llmgw_ttft_ms) / sizeof(uint64_t), 1000,
+    sizeof(llmgw_upstream_ms) / sizeof(uint64_t) + 3
+};
+
+static const llmgw_histogram_t  llmgw_hist_overhead = {
+    "llmgw_gateway_overhead_seconds",
+    "The gateway's own time on a request's path to the client (access "
+    "phase and response filters), for requests sent to a provider.",
+    llmgw_overhead_ns, llmgw_overhead_le,
+    sizeof(llmgw_overhead_ns) / sizeof(uint64_t), 1000000000, 0
+};
+
+#define LLMGW_LATENCY_N                                                       \
+    (sizeof(llmgw_upstream_ms) / sizeof(uint64_t) + 3                          \
+     + sizeof(llmgw_ttft_ms) / sizeof(uint64_t) + 3)
+
+#define LLMGW_OVERHEAD_N  (sizeof(llmgw_overhead_ns) / sizeof(uint64_t) + 3)
+
+
 static ngx_int_t llmgw_metrics_handler(ngx_http_request_t *r);
 static size_t llmgw_metrics_keys_size(llmgw_main_conf_t *lmcf);
 static void llmgw_metrics_keys(llmgw_main_conf_t *lmcf, ngx_buf_t *b);
+static llmgw_series_t *llmgw_series(llmgw_main_conf_t *lmcf,
+    llmgw_series_kind_e kind, u_char *labels, size_t len, ngx_uint_t n);
+static llmgw_series_t *llmgw_series_find(llmgw_series_table_t *t,
+    uint32_t hash, llmgw_series_kind_e kind, u_char *labels, size_t len,
+    ngx_uint_t *slot);
+static u_char *llmgw_label(u_char *p, u_char *last, const char *name,
+    ngx_str_t *value);
+static ngx_str_t *llmgw_metrics_key(llmgw_main_conf_t *lmcf, ngx_str_t *id);
+static void llmgw_metrics_usage(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static void llmgw_metrics_attempt(llmgw_main_conf_t *lmcf,
+    llmgw_provider_t *p, ngx_str_t *model, ngx_msec_t ms, ngx_msec_t ttft,
+    ngx_uint_t tries, ngx_uint_t failed);
+static void llmgw_metrics_budgets(llmgw_main_conf_t *lmcf, llmgw_ctx_t *ctx);
+static void llmgw_histogram_add(llmgw_series_t *s,
+    const llmgw_histogram_t *h, uint64_t value);
+static size_t llmgw_series_size(llmgw_series_table_t *t);
+static void llmgw_series_print(llmgw_series_table_t *t, ngx_buf_t *b);
+static void llmgw_histograms_print(llmgw_series_table_t *t, ngx_buf_t *b,
+    llmgw_series_kind_e kind, const llmgw_histogram_t *h);
+static u_char *llmgw_print_usd(u_char *p, u_char *last, int64_t pico);
+
+
+static ngx_str_t  llmgw_other = ngx_string("_other");
+static ngx_str_t  llmgw_empty = ngx_null_string;
 
 
 void
@@ -60,7 +211,8 @@ llmgw_metrics_handler(ngx_http_request_t *r)
     lmcf = ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
     m = lmcf->sh->metrics;
 
-    size = 2048 + llmgw_metrics_keys_size(lmcf);
+    size = 4096 + llmgw_metrics_keys_size(lmcf)
+           + llmgw_series_size(lmcf->sh->series);
 
     b = ngx_create_temp_buf(r->pool, size);
     if (b == NULL) {
@@ -95,6 +247,17 @@ llmgw_metrics_handler(ngx_http_request_t *r)
         m[LLMGW_METRIC_STORE_CLOSED], m[LLMGW_METRIC_STORE_OPEN],
         m[LLMGW_METRIC_UNPRICED]);
 
+    b->last = ngx_slprintf(b->last, b->end,
+        "# HELP llmgw_audit_records_total Audit records written.\n"
+        "# TYPE llmgw_audit_records_total counter\n"
+        "llmgw_audit_records_total %uA\n"
+        "# HELP llmgw_audit_errors_total Audit records that could not be "
+        "written whole to a destination.\n"
+        "# TYPE llmgw_audit_errors_total counter\n"
+        "llmgw_audit_errors_total %uA\n",
+        m[LLMGW_METRIC_AUDIT_RECORDS], m[LLMGW_METRIC_AUDIT_ERRORS]);
+
+    llmgw_series_print(lmcf->sh->series, b);
     llmgw_metrics_keys(lmcf, b);
 
     r->headers_out.status = NGX_HTTP_OK;
@@ -136,7 +299,8 @@ llmgw_metrics_keys_size(llmgw_main_conf_t *lmcf)
         for (j = 0; j < p[i].keys.nelts; j++) {
             size += 2 * (sizeof("llmgw_provider_key_cooldowns_total"
                                 "{provider=\"\",key=\"\"} \n") - 1
-                         + p[i].name.len + k[j].id.len + NGX_ATOMIC_T_LEN);
+                         + 2 * (p[i].name.len + k[j].id.len)
+                         + NGX_ATOMIC_T_LEN);
         }
     }
 
@@ -175,11 +339,731 @@ llmgw_metrics_keys(llmgw_main_conf_t *lmcf, ngx_buf_t *b)
             for (j = 0; j < p[i].keys.nelts; j++) {
                 llmgw_key_health_state(lmcf, &k[j], &cooling, &cooldowns);
 
-                b->last = ngx_slprintf(b->last, b->end,
-                                       "%s{provider=\"%V\",key=\"%V\"} %ui\n",
-                                       name[pass], &p[i].name, &k[j].id,
+                b->last = ngx_slprintf(b->last, b->end, "%s{", name[pass]);
+                b->last = llmgw_label(b->last, b->end, "provider",
+                                      &p[i].name);
+                b->last = llmgw_label(b->last, b->end, ",key", &k[j].id);
+                b->last = ngx_slprintf(b->last, b->end, "} %ui\n",
                                        pass ? cooldowns : cooling);
             }
         }
     }
+}
+
+
+/* the table, made with the zone */
+
+ngx_int_t
+llmgw_metrics_init_zone(llmgw_main_conf_t *lmcf)
+{
+    ngx_uint_t             size;
+    llmgw_series_table_t  *t;
+
+    size = 16;
+
+    while (size < 2 * lmcf->metrics_max_series) {
+        size <<= 1;
+    }
+
+    t = ngx_slab_calloc(lmcf->shpool, sizeof(llmgw_series_table_t)
+                                      + (size - 1) * sizeof(void *));
+    if (t == NULL) {
+        return NGX_ERROR;
+    }
+
+    t->mask = size - 1;
+    t->max = lmcf->metrics_max_series;
+    t->max_keys = lmcf->metrics_max_keys;
+
+    lmcf->sh->series = t;
+
+    return NGX_OK;
+}
+
+
+/* the log phase: what a request did, counted once */
+
+void
+llmgw_metrics_request(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    ngx_uint_t          i;
+    ngx_msec_t          ttft;
+    llmgw_series_t     *s;
+    llmgw_attempt_t    *a;
+    llmgw_main_conf_t  *lmcf;
+
+    lmcf = ctx->lmcf ? ctx->lmcf
+                     : ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
+
+    if (lmcf->sh == NULL || lmcf->sh->series == NULL) {
+        return;
+    }
+
+    llmgw_metrics_usage(r, ctx);
+
+    for (i = 0; i < ctx->nattempts; i++) {
+        a = &ctx->attempts[i];
+        llmgw_metrics_attempt(lmcf, a->provider, &a->model, a->ms,
+                              NGX_MAX_UINT32_VALUE, a->tries, a->status);
+    }
+
+    if (ctx->granted && r->upstream && ctx->provider) {
+        ttft = (ctx->stream && ctx->first_byte)
+               ? ctx->first_byte - ctx->attempt_start : NGX_MAX_UINT32_VALUE;
+
+        llmgw_metrics_attempt(lmcf, ctx->provider, &ctx->upstream_model,
+                              ngx_current_msec - ctx->attempt_start, ttft,
+                              llmgw_attempt_tries(r, ctx), 0);
+    }
+
+    if (ctx->granted || ctx->nattempts) {
+        s = llmgw_series(lmcf, LLMGW_SERIES_OVERHEAD, (u_char *) "", 0,
+                         LLMGW_OVERHEAD_N);
+        if (s) {
+            llmgw_histogram_add(s, &llmgw_hist_overhead, ctx->overhead_ns);
+        }
+    }
+
+    if (ctx->reserved) {
+        llmgw_metrics_budgets(lmcf, ctx);
+    }
+}
+
+
+static void
+llmgw_metrics_usage(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    u_char             *p, *last, labels[LLMGW_LABELS_MAX];
+    ngx_uint_t          status, cls;
+    ngx_str_t          *provider, *model, *key, *team, *customer;
+    llmgw_series_t     *s;
+    llmgw_entity_t     *e;
+    llmgw_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
+
+    provider = ctx->provider ? &ctx->provider->name : &llmgw_empty;
+    model = ctx->provider ? &ctx->upstream_model : &llmgw_empty;
+    key = ctx->vkey ? llmgw_metrics_key(lmcf, &ctx->vkey->id) : &llmgw_empty;
+    team = &llmgw_empty;
+    customer = &llmgw_empty;
+
+    for (e = ctx->vkey ? ctx->vkey->entity.parent : NULL; e; e = e->parent) {
+        if (e->level == LLMGW_LEVEL_TEAM) {
+            team = &e->id;
+
+        } else if (e->level == LLMGW_LEVEL_CUSTOMER) {
+            customer = &e->id;
+        }
+    }
+
+    last = labels + sizeof(labels);
+    p = llmgw_label(labels, last, "provider", provider);
+    p = llmgw_label(p, last, ",model", model);
+    p = llmgw_label(p, last, ",key", key);
+    p = llmgw_label(p, last, ",team", team);
+    p = llmgw_label(p, last, ",customer", customer);
+
+    if (p == last) {
+        return;
+    }
+
+    s = llmgw_series(lmcf, LLMGW_SERIES_USAGE, labels, p - labels, LLMGW_U_N);
+    if (s == NULL) {
+        return;
+    }
+
+    status = r->headers_out.status ? r->headers_out.status : r->err_status;
+
+    if (status == 0) {
+        /* nothing was sent: the client went away */
+        status = 499;
+    }
+
+    cls = ngx_min(ngx_max(status / 100, 2), 5) - 2;
+
+    (void) ngx_atomic_fetch_add(&s->v[LLMGW_U_STATUS + cls], 1);
+
+    if (ctx->usage.seen) {
+        (void) ngx_atomic_fetch_add(&s->v[LLMGW_U_TOKENS],
+                                    ctx->usage.prompt);
+        (void) ngx_atomic_fetch_add(&s->v[LLMGW_U_TOKENS + 1],
+                                    ctx->usage.completion);
+        (void) ngx_atomic_fetch_add(&s->v[LLMGW_U_TOKENS + 2],
+                                    ctx->usage.cached);
+        (void) ngx_atomic_fetch_add(&s->v[LLMGW_U_TOKENS + 3],
+                                    ctx->usage.cache_write);
+    }
+
+    if (ctx->cost > 0) {
+        (void) ngx_atomic_fetch_add(&s->v[LLMGW_U_COST], ctx->cost);
+    }
+}
+
+
+/* ttft: NGX_MAX_UINT32_VALUE when not a stream; failed: the status that
+ * sent the request on to the next provider */
+
+static void
+llmgw_metrics_attempt(llmgw_main_conf_t *lmcf, llmgw_provider_t *p,
+    ngx_str_t *model, ngx_msec_t ms, ngx_msec_t ttft, ngx_uint_t tries,
+    ngx_uint_t failed)
+{
+    u_char          *l, *last, labels[LLMGW_LABELS_MAX];
+    size_t           plen;
+    ngx_str_t        status;
+    llmgw_series_t  *s;
+    u_char           buf[NGX_INT_T_LEN];
+
+    last = labels + sizeof(labels);
+    l = llmgw_label(labels, last, "provider", &p->name);
+    plen = l - labels;
+    l = llmgw_label(l, last, ",model", model);
+
+    if (l == last) {
+        return;
+    }
+
+    s = llmgw_series(lmcf, LLMGW_SERIES_LATENCY, labels, l - labels,
+                     LLMGW_LATENCY_N);
+    if (s) {
+        llmgw_histogram_add(s, &llmgw_hist_upstream, ms);
+
+        if (ttft != NGX_MAX_UINT32_VALUE) {
+            llmgw_histogram_add(s, &llmgw_hist_ttft, ttft);
+        }
+    }
+
+    if (tries > 1) {
+        s = llmgw_series(lmcf, LLMGW_SERIES_RETRY, labels, plen, 1);
+        if (s) {
+            (void) ngx_atomic_fetch_add(&s->v[0], tries - 1);
+        }
+    }
+
+    if (failed) {
+        status.data = buf;
+        status.len = ngx_sprintf(buf, "%ui", failed) - buf;
+
+        l = llmgw_label(labels + plen, last, ",status", &status);
+        if (l == last) {
+            return;
+        }
+
+        s = llmgw_series(lmcf, LLMGW_SERIES_FALLBACK, labels, l - labels, 1);
+        if (s) {
+            (void) ngx_atomic_fetch_add(&s->v[0], 1);
+        }
+    }
+}
+
+
+/* what is left of each budget, as this node last saw it settled */
+
+static void
+llmgw_metrics_budgets(llmgw_main_conf_t *lmcf, llmgw_ctx_t *ctx)
+{
+    u_char               *p, *last, labels[LLMGW_LABELS_MAX];
+    ngx_str_t             level, *id;
+    ngx_uint_t            i;
+    llmgw_charge_t       *c;
+    llmgw_series_t       *s;
+    llmgw_charge_info_t  *info;
+
+    static const char  *levels[] = {
+        "provider_entry", "key", "team", "customer"
+    };
+
+    last = labels + sizeof(labels);
+
+    for (i = 0; i < ctx->ncharges; i++) {
+        c = &ctx->charges[i];
+        info = c->data;
+
+        if (info->limit->kind != LLMGW_LIMIT_SPEND) {
+            continue;
+        }
+
+        id = &info->entity->id;
+
+        if (info->entity->level <= LLMGW_LEVEL_KEY
+            && llmgw_metrics_key(lmcf, &ctx->vkey->id) == &llmgw_other)
+        {
+            continue;
+        }
+
+        level.data = (u_char *) levels[info->entity->level];
+        level.len = ngx_strlen(level.data);
+
+        p = llmgw_label(labels, last, "level", &level);
+        p = llmgw_label(p, last, ",id", id);
+        p = llmgw_label(p, last, ",period", &info->limit->name);
+
+        if (p == last) {
+            continue;
+        }
+
+        s = llmgw_series(lmcf, LLMGW_SERIES_BUDGET, labels, p - labels,
+                         LLMGW_B_N);
+        if (s) {
+            s->v[LLMGW_B_REMAINING] = (ngx_atomic_t) (c->limit - c->used);
+            s->v[LLMGW_B_LIMIT] = (ngx_atomic_t) c->limit;
+            s->v[LLMGW_B_RESET] = (ngx_atomic_t) c->reset;
+        }
+    }
+}
+
+
+/* the key's id, or "_other" once llmgw_metrics_max_keys are counted */
+
+static ngx_str_t *
+llmgw_metrics_key(llmgw_main_conf_t *lmcf, ngx_str_t *id)
+{
+    u_char                *p, labels[LLMGW_LABELS_MAX];
+    ngx_uint_t             slot;
+    llmgw_series_table_t  *t;
+
+    t = lmcf->sh->series;
+
+    p = llmgw_label(labels, labels + sizeof(labels), "key", id);
+    if (p == labels + sizeof(labels)) {
+        return &llmgw_other;
+    }
+
+    if (llmgw_series_find(t, ngx_crc32_short(labels, p - labels),
+                          LLMGW_SERIES_KEY, labels, p - labels, &slot))
+    {
+        return id;
+    }
+
+    if (t->keys >= t->max_keys) {
+        return &llmgw_other;
+    }
+
+    if (llmgw_series(lmcf, LLMGW_SERIES_KEY, labels, p - labels, 0) == NULL) {
+        return &llmgw_other;
+    }
+
+    return id;
+}
+
+
+static void
+llmgw_histogram_add(llmgw_series_t *s, const llmgw_histogram_t *h,
+    uint64_t value)
+{
+    ngx_uint_t     i;
+    ngx_atomic_t  *v;
+
+    v = &s->v[h->offset];
+
+    for (i = 0; i < h->n && value > h->bound[i]; i++) { /* void */ }
+
+    (void) ngx_atomic_fetch_add(&v[i], 1);
+    (void) ngx_atomic_fetch_add(&v[h->n + 1], value);
+    (void) ngx_atomic_fetch_add(&v[h->n + 2], 1);
+}
+
+
+/* name="value", escaped as the text format says; at last: overflow */
+
+static u_char *
+llmgw_label(u_char *p, u_char *last, const char *name, ngx_str_t *value)
+{
+    size_t   i, n;
+    u_char   c;
+
+    n = ngx_strlen(name);
+
+    if (p == last || (size_t) (last - p) < n + 3 + 2 * value->len) {
+        return last;
+    }
+
+    p = ngx_cpymem(p, name, n);
+    *p++ = '=';
+    *p++ = '"';
+
+    for (i = 0; i < value->len; i++) {
+        c = value->data[i];
+
+        if (c == '\\' || c == '"') {
+            *p++ = '\\';
+            *p++ = c;
+
+        } else if (c == '\n') {
+            *p++ = '\\';
+            *p++ = 'n';
+
+        } else {
+            *p++ = c;
+        }
+    }
+
+    *p++ = '"';
+
+    return p;
+}
+
+
+static llmgw_series_t *
+llmgw_series(llmgw_main_conf_t *lmcf, llmgw_series_kind_e kind,
+    u_char *labels, size_t len, ngx_uint_t n)
+{
+    uint32_t               hash;
+    ngx_uint_t             slot;
+    llmgw_series_t        *s;
+    llmgw_series_table_t  *t;
+
+    t = lmcf->sh->series;
+    hash = ngx_crc32_short(labels, len);
+
+    s = llmgw_series_find(t, hash, kind, labels, len, &slot);
+    if (s) {
+        return s;
+    }
+
+    ngx_shmtx_lock(&lmcf->shpool->mutex);
+
+    /* another worker may have added it meanwhile */
+    s = llmgw_series_find(t, hash, kind, labels, len, &slot);
+
+    if (s == NULL && kind == LLMGW_SERIES_KEY && t->keys >= t->max_keys) {
+        ngx_shmtx_unlock(&lmcf->shpool->mutex);
+        return NULL;
+    }
+
+    if (s == NULL && t->count < t->max) {
+        s = ngx_slab_calloc_locked(lmcf->shpool, sizeof(llmgw_series_t)
+                                   + n * sizeof(ngx_atomic_t) + len);
+        if (s) {
+            s->hash = hash;
+            s->kind = kind;
+            s->labels.len = len;
+            s->labels.data = (u_char *) &s->v[n ? n : 1];
+            ngx_memcpy(s->labels.data, labels, len);
+
+            ngx_memory_barrier();
+            t->slot[slot] = s;
+
+            t->count++;
+            t->keys += (kind == LLMGW_SERIES_KEY);
+        }
+    }
+
+    if (s == NULL) {
+        t->dropped++;
+    }
+
+    ngx_shmtx_unlock(&lmcf->shpool->mutex);
+
+    return s;
+}
+
+
+/* the row, or NULL and the free slot where it would go */
+
+static llmgw_series_t *
+llmgw_series_find(llmgw_series_table_t *t, uint32_t hash,
+    llmgw_series_kind_e kind, u_char *labels, size_t len, ngx_uint_t *slot)
+{
+    ngx_uint_t       i;
+    llmgw_series_t  *s;
+
+    for (i = hash & t->mask; /* void */; i = (i + 1) & t->mask) {
+        s = t->slot[i];
+
+        if (s == NULL) {
+            *slot = i;
+            return NULL;
+        }
+
+        if (s->hash == hash && s->kind == kind && s->labels.len == len
+            && ngx_memcmp(s->labels.data, labels, len) == 0)
+        {
+            return s;
+        }
+    }
+}
+
+
+/* --- the text format ---------------------------------------------------- */
+
+static size_t
+llmgw_series_size(llmgw_series_table_t *t)
+{
+    size_t           size;
+    ngx_uint_t       i, lines;
+    llmgw_series_t  *s;
+
+    if (t == NULL) {
+        return 0;
+    }
+
+    /* rows added while this is written find room in the slack */
+    size = 64 * 1024;
+
+    for (i = 0; i <= t->mask; i++) {
+        s = t->slot[i];
+
+        if (s == NULL) {
+            continue;
+        }
+
+        switch (s->kind) {
+
+        case LLMGW_SERIES_USAGE:
+            lines = 9;
+            break;
+
+        case LLMGW_SERIES_LATENCY:
+            lines = LLMGW_LATENCY_N;
+            break;
+
+        case LLMGW_SERIES_OVERHEAD:
+            lines = LLMGW_OVERHEAD_N;
+            break;
+
+        default:
+            lines = 2;
+        }
+
+        size += lines * (128 + s->labels.len);
+    }
+
+    return size;
+}
+
+
+static void
+llmgw_series_print(llmgw_series_table_t *t, ngx_buf_t *b)
+{
+    u_char          *last;
+    int64_t          remaining;
+    ngx_uint_t       i, j, pass;
+    llmgw_series_t  *s;
+
+    static const char  *status[] = { "2xx", "3xx", "4xx", "5xx" };
+    static const char  *tokens[] = {
+        "input", "output", "cached", "cache_write"
+    };
+
+    static const char  *head[] = {
+        "# HELP llmgw_requests_total Requests by provider, model, virtual "
+        "key, team, customer and status class.\n"
+        "# TYPE llmgw_requests_total counter\n",
+        "# HELP llmgw_tokens_total Tokens the providers reported: input "
+        "(cached included), output, cached input, cache writes.\n"
+        "# TYPE llmgw_tokens_total counter\n",
+        "# HELP llmgw_cost_usd_total What the requests cost, in US "
+        "dollars, from the price table.\n"
+        "# TYPE llmgw_cost_usd_total counter\n",
+        "# HELP llmgw_fallbacks_total Attempts that failed and sent the "
+        "request on to the next provider, by the status that failed.\n"
+        "# TYPE llmgw_fallbacks_total counter\n",
+        "# HELP llmgw_upstream_retries_total Peers nginx tried again within "
+        "one provider (proxy_next_upstream).\n"
+        "# TYPE llmgw_upstream_retries_total counter\n",
+        "# HELP llmgw_budget_remaining_usd What is left of a budget this "
+        "period, as this node last settled it.\n"
+        "# TYPE llmgw_budget_remaining_usd gauge\n",
+        "# HELP llmgw_budget_limit_usd A budget's limit for its period.\n"
+        "# TYPE llmgw_budget_limit_usd gauge\n"
+    };
+
+    static const llmgw_series_kind_e  kinds[] = {
+        LLMGW_SERIES_USAGE, LLMGW_SERIES_USAGE, LLMGW_SERIES_USAGE,
+        LLMGW_SERIES_FALLBACK, LLMGW_SERIES_RETRY, LLMGW_SERIES_BUDGET,
+        LLMGW_SERIES_BUDGET
+    };
+
+    if (t == NULL) {
+        return;
+    }
+
+    last = b->end;
+
+    for (pass = 0; pass < sizeof(kinds) / sizeof(kinds[0]); pass++) {
+        b->last = ngx_slprintf(b->last, last, "%s", head[pass]);
+
+        for (i = 0; i <= t->mask; i++) {
+            s = t->slot[i];
+
+            if (s == NULL || s->kind != kinds[pass]) {
+                continue;
+            }
+
+            switch (pass) {
+
+            case 0:
+                for (j = 0; j < 4; j++) {
+                    if (s->v[LLMGW_U_STATUS + j]) {
+                        b->last = ngx_slprintf(b->last, last,
+                                       "llmgw_requests_total{%V,"
+                                       "status=\"%s\"} %uA\n",
+                                       &s->labels, status[j],
+                                       s->v[LLMGW_U_STATUS + j]);
+                    }
+                }
+
+                break;
+
+            case 1:
+                if ((s->v[LLMGW_U_TOKENS] | s->v[LLMGW_U_TOKENS + 1]
+                     | s->v[LLMGW_U_TOKENS + 2] | s->v[LLMGW_U_TOKENS + 3])
+                    == 0)
+                {
+                    break;
+                }
+
+                for (j = 0; j < 4; j++) {
+                    b->last = ngx_slprintf(b->last, last,
+                                           "llmgw_tokens_total{%V,"
+                                           "type=\"%s\"} %uA\n",
+                                           &s->labels, tokens[j],
+                                           s->v[LLMGW_U_TOKENS + j]);
+                }
+
+                break;
+
+            case 2:
+                if (s->v[LLMGW_U_COST] == 0) {
+                    break;
+                }
+
+                b->last = ngx_slprintf(b->last, last,
+                                       "llmgw_cost_usd_total{%V} ",
+                                       &s->labels);
+                b->last = llmgw_print_usd(b->last, last,
+                                          (int64_t) s->v[LLMGW_U_COST]);
+                break;
+
+            case 3:
+                b->last = ngx_slprintf(b->last, last,
+                                       "llmgw_fallbacks_total{%V} %uA\n",
+                                       &s->labels, s->v[0]);
+                break;
+
+            case 4:
+                b->last = ngx_slprintf(b->last, last,
+                                       "llmgw_upstream_retries_total{%V} "
+                                       "%uA\n", &s->labels, s->v[0]);
+                break;
+
+            case 5:
+                remaining = (ngx_time() >= (time_t) s->v[LLMGW_B_RESET])
+                            ? (int64_t) s->v[LLMGW_B_LIMIT]
+                            : (int64_t) s->v[LLMGW_B_REMAINING];
+
+                b->last = ngx_slprintf(b->last, last,
+                                       "llmgw_budget_remaining_usd{%V} ",
+                                       &s->labels);
+                b->last = llmgw_print_usd(b->last, last, remaining);
+                break;
+
+            default:
+                b->last = ngx_slprintf(b->last, last,
+                                       "llmgw_budget_limit_usd{%V} ",
+                                       &s->labels);
+                b->last = llmgw_print_usd(b->last, last,
+                                          (int64_t) s->v[LLMGW_B_LIMIT]);
+            }
+        }
+    }
+
+    llmgw_histograms_print(t, b, LLMGW_SERIES_LATENCY, &llmgw_hist_upstream);
+    llmgw_histograms_print(t, b, LLMGW_SERIES_LATENCY, &llmgw_hist_ttft);
+    llmgw_histograms_print(t, b, LLMGW_SERIES_OVERHEAD, &llmgw_hist_overhead);
+
+    b->last = ngx_slprintf(b->last, last,
+        "# HELP llmgw_metrics_series Rows of the metrics table in use, of "
+        "llmgw_metrics_max_series.\n"
+        "# TYPE llmgw_metrics_series gauge\n"
+        "llmgw_metrics_series %uA\n"
+        "# HELP llmgw_metrics_keys Virtual keys with series of their own, of "
+        "llmgw_metrics_max_keys; the rest are key=\"_other\".\n"
+        "# TYPE llmgw_metrics_keys gauge\n"
+        "llmgw_metrics_keys %uA\n"
+        "# HELP llmgw_metrics_dropped_total Counts lost: the metrics table "
+        "or the zone was full.\n"
+        "# TYPE llmgw_metrics_dropped_total counter\n"
+        "llmgw_metrics_dropped_total %uA\n",
+        t->count, t->keys, t->dropped);
+}
+
+
+static void
+llmgw_histograms_print(llmgw_series_table_t *t, ngx_buf_t *b,
+    llmgw_series_kind_e kind, const llmgw_histogram_t *h)
+{
+    u_char          *last;
+    ngx_str_t        sep;
+    ngx_uint_t       i, j;
+    ngx_atomic_t    *v, cum, sum;
+    llmgw_series_t  *s;
+
+    last = b->end;
+
+    b->last = ngx_slprintf(b->last, last, "# HELP %s %s\n# TYPE %s "
+                           "histogram\n", h->name, h->help, h->name);
+
+    for (i = 0; i <= t->mask; i++) {
+        s = t->slot[i];
+
+        if (s == NULL || s->kind != kind) {
+            continue;
+        }
+
+        v = &s->v[h->offset];
+
+        if (v[h->n + 2] == 0) {
+            continue;
+        }
+
+        if (s->labels.len) {
+            sep.data = (u_char *) ",";
+            sep.len = 1;
+
+        } else {
+            sep.len = 0;
+        }
+
+        cum = 0;
+
+        for (j = 0; j <= h->n; j++) {
+            cum += v[j];
+            b->last = ngx_slprintf(b->last, last, "%s_bucket{%V%Vle=\"%s\"} "
+                                   "%uA\n", h->name, &s->labels, &sep,
+                                   j < h->n ? h->le[j] : "+Inf", cum);
+        }
+
+        sum = v[h->n + 1];
+
+        b->last = ngx_slprintf(b->last, last, "%s_sum%s%V%s ", h->name,
+                               sep.len ? "{" : "", &s->labels,
+                               sep.len ? "}" : "");
+
+        b->last = (h->scale == 1000)
+                  ? ngx_slprintf(b->last, last, "%uA.%03uA\n",
+                                 sum / 1000, sum % 1000)
+                  : ngx_slprintf(b->last, last, "%uA.%09uA\n",
+                                 sum / 1000000000, sum % 1000000000);
+
+        b->last = ngx_slprintf(b->last, last, "%s_count%s%V%s %uA\n",
+                               h->name, sep.len ? "{" : "", &s->labels,
+                               sep.len ? "}" : "", v[h->n + 2]);
+    }
+}
+
+
+/* picodollars as dollars, every digit kept */
+
+static u_char *
+llmgw_print_usd(u_char *p, u_char *last, int64_t pico)
+{
+    uint64_t  u;
+
+    u = (pico < 0) ? (uint64_t) -pico : (uint64_t) pico;
+
+    return ngx_slprintf(p, last, "%s%uL.%012uL\n", (pico < 0) ? "-" : "",
+                        u / LLMGW_PICO_PER_USD, u % LLMGW_PICO_PER_USD);
 }

@@ -269,6 +269,8 @@ llmgw_request_scan(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         { "max_completion_tokens", 21, &f->max_completion_tokens },
         { "user", 4, &f->user },
         { "fallbacks", 9, &f->fallbacks },
+        { "temperature", 11, &f->temperature },
+        { "tools", 5, &f->tools },
     };
 
     rc = llmgw_json_scan_object(ctx->body.data, ctx->body.len,
@@ -870,6 +872,8 @@ llmgw_request_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         ngx_string("accept-encoding"),
         ngx_string("anthropic-version"),
         ngx_string("anthropic-beta"),
+        ngx_string("traceparent"),
+        ngx_string("tracestate"),
         ngx_null_string
     };
 
@@ -940,6 +944,10 @@ llmgw_request_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     }
 
     r->headers_in.authorization = NULL;
+
+    if (llmgw_trace_headers(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     /* where the client's end: a fallback cuts the list back to here */
     ctx->client_headers = r->headers_in.headers.last;

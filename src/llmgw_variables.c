@@ -74,6 +74,9 @@ static ngx_http_variable_t  llmgw_variables[] = {
     { ngx_string("llmgw_attempts"), NULL, llmgw_attempts_variable,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("llmgw_trace_id"), NULL, llmgw_trace_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 

@@ -73,6 +73,10 @@ llmgw_zone_init(ngx_shm_zone_t *shm_zone, void *data)
     lmcf->shpool = shpool;
     lmcf->sh = sh;
 
+    if (llmgw_metrics_init_zone(lmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     shpool->log_ctx = ngx_slab_alloc(shpool,
                                      sizeof(" in llmgw zone \"\"")
                                      + shm_zone->shm.name.len);

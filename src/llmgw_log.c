@@ -1,0 +1,32 @@
+/*
+ * llmgw: stage 5, the log phase.  The reservation is settled, the metrics
+ * counted and the audit record written, in that order: the record and the
+ * access log (which runs after) show what was charged.
+ */
+
+
+#include "llmgw.h"
+
+
+ngx_int_t
+llmgw_log_handler(ngx_http_request_t *r)
+{
+    llmgw_ctx_t  *ctx;
+
+    ctx = llmgw_ctx_get(r);
+
+    if (ctx == NULL || ctx->settled) {
+        return NGX_OK;
+    }
+
+    ctx->settled = 1;
+
+    if (ctx->route) {
+        llmgw_govern_settle(r, ctx);
+    }
+
+    llmgw_metrics_request(r, ctx);
+    llmgw_audit_write(r, ctx);
+
+    return NGX_OK;
+}
