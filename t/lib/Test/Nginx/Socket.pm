@@ -211,7 +211,25 @@ sub get_nginx_version () {
 }
 
 # ---- server root, user files, nginx.conf
+# TEST_NGINX_LOG_ARCHIVE (this runner only): every block's logs are
+# appended there, one file per suite and log, before the next block's
+# server root replaces them; `make test` greps them for secrets
+sub archive_logs () {
+    my $dir = $ENV{TEST_NGINX_LOG_ARCHIVE} or return;
+    -d $LogDir && !-e "$LogDir/.archived" or return;
+    (my $suite = $0) =~ s{.*/}{};
+    for my $log (glob "$LogDir/*.log") {
+        (my $name = $log) =~ s{.*/}{};
+        open my $in, '<', $log or next;
+        open my $out, '>>', "$dir/$suite.$name" or bail_out("$dir: $!");
+        print $out $_ while <$in>;
+        close $out;
+    }
+    open my $mark, '>', "$LogDir/.archived" and close $mark;
+}
+
 sub setup_server_root () {
+    archive_logs();
     if (-d $ServRoot) {
         remove_tree($ConfDir, glob("$ServRoot/*_cache"), glob("$ServRoot/*_temp"),
                     $CacheDir, $HtmlDir, $LogDir);
@@ -1104,6 +1122,7 @@ END {
     local $?;
     cleanup();
     stop_nginx('END') if $StartedNginx && !$ENV{TEST_NGINX_NO_CLEAN};
+    archive_logs() if $StartedNginx;
 }
 
 1;
