@@ -23,6 +23,7 @@ do
 done
 
 cp "$top/conf.d/mock-bedrock-stream.bin" "$prefix/conf/"
+(umask 077 && openssl rand -hex 32 > "$prefix/audit.key")
 mv "$prefix/conf/demo.nginx.conf" "$prefix/conf/nginx.conf"
 
 cat << END
@@ -31,6 +32,9 @@ llmgw demo on http://127.0.0.1:$port/v1 (mock provider on 127.0.0.1:$mock_port)
   curl http://127.0.0.1:$port/v1/chat/completions \\
     -H 'Authorization: Bearer sk-llmgw-demo' -H 'Content-Type: application/json' \\
     -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}'
+
+Metrics: curl http://127.0.0.1:$port/metrics
+Audit log: $prefix/logs/audit.log (key: $prefix/audit.key)
 
 Ctrl-C stops it.
 END
