@@ -25,7 +25,7 @@ PROVE_INC := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -I t/lib
 
 .PHONY: all deps run test test-unit test-runner test-nginx test-asan \
         test-sdk fuzz \
-        fuzz-run clean help
+        fuzz-run clean help verify-audit
 
 all: $(MODULE)
 
@@ -37,6 +37,8 @@ help:
 	@echo "make test-sdk   the official OpenAI SDK (Node) against the demo"
 	@echo "make fuzz-run   run each fuzz target for FUZZ_SECONDS (default 30)"
 	@echo "make bench      llmgw against plain nginx proxying (BENCH_QUICK=1)"
+	@echo "make verify-audit FILE=\"a.log b.log\" [KEY=$(KEY)]"
+	@echo "                verify the audit log's hash chains, oldest file first"
 
 deps:
 	@missing=$$(for p in $(PACKAGES) $(EXTRA_PACKAGES); do \
@@ -63,6 +65,23 @@ $(ASAN_MODULE): FORCE
 	    "-g -O1 -fPIC $(SAN_FLAGS) $(WARN)" "-fPIC $(SAN_FLAGS)"
 
 FORCE:
+
+# the audit log's verifier: libc and libcrypto, no nginx
+VERIFY := $(BUILD)/llmgw-audit-verify
+KEY    ?= /etc/nginx/llmgw-audit.key
+
+$(VERIFY): tools/llmgw-audit-verify.c
+	@mkdir -p $(BUILD)
+	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -Wpointer-arith \
+	    -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+	    -o $@ tools/llmgw-audit-verify.c -lcrypto
+
+verify-audit: $(VERIFY)
+	@if [ -z "$(FILE)" ]; then \
+	    echo 'usage: make verify-audit FILE="a.log b.log" [KEY=...]'; \
+	    exit 2; \
+	fi
+	$(VERIFY) -k $(KEY) $(FILE)
 
 # --- tests -----------------------------------------------------------------
 
