@@ -101,16 +101,25 @@ test-runner:
 
 # with a Redis of their own, on a free port; the governance suite once more
 # on the Redis store
-REDIS_FILES ?= t/050-governance.t t/052-concurrency.t t/085-failover.t \
+REDIS_FILES ?= t/050-governance.t t/052-concurrency.t t/085-failover.t t/087-audit.t \
+	t/088-metrics.t \
 	t/090-redis.t
 
-test-nginx: all
+# every block's logs are kept (our runner only) and grepped for secrets
+LOG_ARCHIVE := $(BUILD)/test-logs
+
+test-nginx: all $(VERIFY)
+	rm -rf $(LOG_ARCHIVE) && mkdir -p $(LOG_ARCHIVE)
 	$(TEST_ENV) TEST_NGINX_BINARY=$(NGINX) \
 	TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(MODULE) \
+	TEST_NGINX_LOG_ARCHIVE=$(CURDIR)/$(LOG_ARCHIVE) \
 	    tools/with-redis.sh $(PROVE) $(PROVE_INC) $(TEST_FILES)
 	$(TEST_ENV) TEST_NGINX_BINARY=$(NGINX) TEST_LLMGW_STORE=redis \
 	TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(MODULE) \
+	TEST_NGINX_LOG_ARCHIVE=$(CURDIR)/$(LOG_ARCHIVE) \
 	    tools/with-redis.sh $(PROVE) $(PROVE_INC) $(REDIS_FILES)
+	@if [ -n "$(PROVE_INC)" ]; then tools/check-secrets.pl $(LOG_ARCHIVE); \
+	else echo "check-secrets: skipped, openresty's Test::Nginx keeps no logs"; fi
 
 # The same suites against a module built with AddressSanitizer and UBSan,
 # loaded into Debian's nginx with the sanitizer runtime preloaded; any
@@ -121,7 +130,7 @@ ASAN_LOG_LEVEL ?= info
 
 test-asan: deps
 	@$(MAKE) -s deps EXTRA_PACKAGES="$(ASAN_PACKAGES)"
-	@$(MAKE) -s $(ASAN_MODULE)
+	@$(MAKE) -s $(ASAN_MODULE) $(VERIFY)
 	rm -rf $(ASAN_BUILD)/reports && mkdir -p $(ASAN_BUILD)/reports
 	$(TEST_ENV) TEST_NGINX_BINARY=$(CURDIR)/tools/nginx-asan \
 	TEST_NGINX_LOG_LEVEL=$(ASAN_LOG_LEVEL) \

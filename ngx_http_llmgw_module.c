@@ -306,10 +306,6 @@ ngx_http_llmgw_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (llmgw_trace_init_conf(cf, lmcf) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
     if (lmcf->store_ops == NULL) {
         lmcf->store_ops = &llmgw_store_shm_ops;
         lmcf->store = lmcf;
@@ -546,7 +542,9 @@ ngx_http_llmgw_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    if (llmgw_audit_init_process(cycle, lmcf) != NGX_OK) {
+    if (llmgw_trace_init_process(cycle) != NGX_OK
+        || llmgw_audit_init_process(cycle, lmcf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

@@ -74,6 +74,7 @@ typedef struct {
     uint32_t                     prefix_crc; /* crc32 state after prefix */
     time_t                       win_start;  /* the window last asked for, */
     time_t                       win_end;    /* per worker */
+    void                        *gauge;      /* its metrics row, once found */
 } llmgw_limit_t;
 
 
@@ -179,6 +180,12 @@ typedef struct {
     ngx_array_t                  models;     /* ngx_str_t patterns; empty: all */
     llmgw_wrr_t                  wrr;
     llmgw_entity_t               entity;     /* its own limits; parent: key */
+
+    /* the metrics rows of the model last served, per worker */
+    u_char                       metrics_model[64];
+    size_t                       metrics_model_len;
+    void                        *usage_row;
+    void                        *latency_row;
 } llmgw_route_t;
 
 
@@ -195,6 +202,9 @@ typedef struct {
     llmgw_entity_t               entity;     /* parent: team or customer */
     ngx_str_t                    tag;        /* store hash tag: the top entity */
     ngx_array_t                  fallbacks;  /* ngx_str_t: model names */
+    unsigned                     metrics_key:2; /* per worker: 0 not yet
+                                                   known, 1 its own series,
+                                                   2 "_other" */
 } llmgw_vkey_t;
 
 
@@ -235,6 +245,7 @@ typedef struct {
     void                        *gauth;      /* llmgw_gauth.c's token cache */
     void                        *health;     /* llmgw_health.c's keys */
     void                        *series;     /* llmgw_metrics.c's */
+    void                        *overhead;   /* its overhead histogram */
 } llmgw_shm_t;
 
 
@@ -255,7 +266,6 @@ typedef struct {
     ngx_flag_t                   allow_unpriced;
     int64_t                      default_max_output;
     ngx_flag_t                   fail_open;
-    ngx_int_t                    request_id_index;  /* $request_id */
     ngx_uint_t                   metrics_max_series;
     ngx_uint_t                   metrics_max_keys;
     void                        *audit;      /* llmgw_audit.c */
@@ -407,6 +417,7 @@ struct llmgw_ctx_s {
     ngx_uint_t                   states_seen; /* r->upstream_states */
 
     llmgw_trace_t                trace;
+    u_char                       request_id[32];
     uint64_t                     overhead_ns; /* the gateway's own time */
     uint64_t                     clock_mark;
     ngx_msec_t                   start;      /* ngx_current_msec */
@@ -534,11 +545,11 @@ ngx_int_t llmgw_metrics_init_zone(llmgw_main_conf_t *lmcf);
 void llmgw_metrics_request(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 
 /* llmgw_trace.c */
-ngx_int_t llmgw_trace_init_conf(ngx_conf_t *cf, llmgw_main_conf_t *lmcf);
+ngx_int_t llmgw_trace_init_process(ngx_cycle_t *cycle);
 void llmgw_trace_start(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 ngx_int_t llmgw_trace_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx);
-ngx_int_t llmgw_request_id(ngx_http_request_t *r, ngx_str_t *id);
-ngx_int_t llmgw_trace_response_header(ngx_http_request_t *r);
+ngx_int_t llmgw_trace_response_header(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx);
 ngx_int_t llmgw_trace_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 

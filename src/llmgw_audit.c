@@ -359,6 +359,7 @@ llmgw_audit_write(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
     size_t              size, len;
     u_char             *buf, *rec, *body_end;
+    u_char              mac[LLMGW_AUDIT_MAC_LEN];
     unsigned int        maclen;
     llmgw_rec_t         w;
     llmgw_audit_t      *a;
@@ -388,15 +389,14 @@ llmgw_audit_write(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 
     llmgw_audit_record(r, ctx, &w);
 
-    a->seq++;
     w.p = ngx_slprintf(w.p, w.last, ",\"chain\":\"%*s\",\"seq\":%uL",
-                       a->chain_len, a->chain, a->seq);
+                       a->chain_len, a->chain, a->seq + 1);
     body_end = w.p;
 
     if (a->key.len) {
         if (HMAC(EVP_sha256(), a->key.data, (int) a->key.len,
                  rec - LLMGW_AUDIT_MAC_LEN,
-                 body_end - rec + LLMGW_AUDIT_MAC_LEN, a->mac, &maclen)
+                 body_end - rec + LLMGW_AUDIT_MAC_LEN, mac, &maclen)
             == NULL)
         {
             llmgw_metric_inc(lmcf, LLMGW_METRIC_AUDIT_ERRORS);
@@ -406,7 +406,7 @@ llmgw_audit_write(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         w.p = ngx_slprintf(w.p, w.last, ",\"mac\":\"");
 
         if (w.last - w.p >= 2 * LLMGW_AUDIT_MAC_LEN + 3) {
-            w.p = ngx_hex_dump(w.p, a->mac, LLMGW_AUDIT_MAC_LEN);
+            w.p = ngx_hex_dump(w.p, mac, LLMGW_AUDIT_MAC_LEN);
             *w.p++ = '"';
         }
     }
@@ -420,6 +420,13 @@ llmgw_audit_write(ngx_http_request_t *r, llmgw_ctx_t *ctx)
                       "llmgw: audit record larger than its estimate");
         llmgw_metric_inc(lmcf, LLMGW_METRIC_AUDIT_ERRORS);
         return;
+    }
+
+    /* the chain moves on only with a record made whole */
+    a->seq++;
+
+    if (a->key.len) {
+        ngx_memcpy(a->mac, mac, LLMGW_AUDIT_MAC_LEN);
     }
 
     llmgw_audit_send(r, a, rec, len);
@@ -483,7 +490,6 @@ llmgw_audit_size(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 static void
 llmgw_audit_record(ngx_http_request_t *r, llmgw_ctx_t *ctx, llmgw_rec_t *w)
 {
-    ngx_str_t     s;
     ngx_time_t   *tp;
 
     tp = ngx_timeofday();
@@ -492,13 +498,10 @@ llmgw_audit_record(ngx_http_request_t *r, llmgw_ctx_t *ctx, llmgw_rec_t *w)
     llmgw_rec_time(w, "time", r->start_sec, r->start_msec);
     llmgw_rec_time(w, "end", tp->sec, tp->msec);
 
-    if (llmgw_request_id(r, &s) == NGX_OK) {
-        llmgw_rec_str(w, "request_id", &s);
-    }
-
     if (ctx->trace.trace_id[0]) {
-        w->p = ngx_slprintf(w->p, w->last, ",\"trace_id\":\"%*s\","
-                            "\"span_id\":\"%*s\"",
+        w->p = ngx_slprintf(w->p, w->last, ",\"request_id\":\"%*s\","
+                            "\"trace_id\":\"%*s\",\"span_id\":\"%*s\"",
+                            sizeof(ctx->request_id), ctx->request_id,
                             sizeof(ctx->trace.trace_id), ctx->trace.trace_id,
                             sizeof(ctx->trace.span_id), ctx->trace.span_id);
 

@@ -83,7 +83,7 @@ llmgw_header_filter(ngx_http_request_t *r)
         llmgw_trace_start(r, ctx);
     }
 
-    if (llmgw_trace_response_header(r) != NGX_OK
+    if (llmgw_trace_response_header(r, ctx) != NGX_OK
         || llmgw_govern_headers(r, ctx) != NGX_OK)
     {
         return NGX_ERROR;

@@ -144,11 +144,20 @@ static llmgw_series_t *llmgw_series_find(llmgw_series_table_t *t,
     ngx_uint_t *slot);
 static u_char *llmgw_label(u_char *p, u_char *last, const char *name,
     ngx_str_t *value);
-static ngx_str_t *llmgw_metrics_key(llmgw_main_conf_t *lmcf, ngx_str_t *id);
-static void llmgw_metrics_usage(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static ngx_str_t *llmgw_metrics_key(llmgw_main_conf_t *lmcf,
+    llmgw_vkey_t *vk);
+static void llmgw_metrics_rows(llmgw_main_conf_t *lmcf, llmgw_ctx_t *ctx,
+    llmgw_series_t **usage, llmgw_series_t **latency);
+static llmgw_series_t *llmgw_metrics_usage_row(llmgw_main_conf_t *lmcf,
+    llmgw_ctx_t *ctx);
+static llmgw_series_t *llmgw_metrics_latency_row(llmgw_main_conf_t *lmcf,
+    llmgw_provider_t *p, ngx_str_t *model);
+static void llmgw_metrics_usage(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_series_t *s);
 static void llmgw_metrics_attempt(llmgw_main_conf_t *lmcf,
-    llmgw_provider_t *p, ngx_str_t *model, ngx_msec_t ms, ngx_msec_t ttft,
-    ngx_uint_t tries, ngx_uint_t failed);
+    llmgw_series_t *latency, llmgw_provider_t *p, ngx_str_t *model,
+    ngx_msec_t ms, ngx_msec_t ttft, ngx_uint_t tries, ngx_uint_t failed);
+static void llmgw_metrics_gauge(llmgw_series_t *s, llmgw_charge_t *c);
 static void llmgw_metrics_budgets(llmgw_main_conf_t *lmcf, llmgw_ctx_t *ctx);
 static void llmgw_histogram_add(llmgw_series_t *s,
     const llmgw_histogram_t *h, uint64_t value);
@@ -388,7 +397,7 @@ llmgw_metrics_request(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
     ngx_uint_t          i;
     ngx_msec_t          ttft;
-    llmgw_series_t     *s;
+    llmgw_series_t     *s, *usage, *latency;
     llmgw_attempt_t    *a;
     llmgw_main_conf_t  *lmcf;
 
@@ -399,11 +408,15 @@ llmgw_metrics_request(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         return;
     }
 
-    llmgw_metrics_usage(r, ctx);
+    llmgw_metrics_rows(lmcf, ctx, &usage, &latency);
+
+    if (usage) {
+        llmgw_metrics_usage(r, ctx, usage);
+    }
 
     for (i = 0; i < ctx->nattempts; i++) {
         a = &ctx->attempts[i];
-        llmgw_metrics_attempt(lmcf, a->provider, &a->model, a->ms,
+        llmgw_metrics_attempt(lmcf, NULL, a->provider, &a->model, a->ms,
                               NGX_MAX_UINT32_VALUE, a->tries, a->status);
     }
 
@@ -411,14 +424,21 @@ llmgw_metrics_request(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         ttft = (ctx->stream && ctx->first_byte)
                ? ctx->first_byte - ctx->attempt_start : NGX_MAX_UINT32_VALUE;
 
-        llmgw_metrics_attempt(lmcf, ctx->provider, &ctx->upstream_model,
+        llmgw_metrics_attempt(lmcf, latency, ctx->provider,
+                              &ctx->upstream_model,
                               ngx_current_msec - ctx->attempt_start, ttft,
                               llmgw_attempt_tries(r, ctx), 0);
     }
 
     if (ctx->granted || ctx->nattempts) {
-        s = llmgw_series(lmcf, LLMGW_SERIES_OVERHEAD, (u_char *) "", 0,
-                         LLMGW_OVERHEAD_N);
+        s = lmcf->sh->overhead;
+
+        if (s == NULL) {
+            s = llmgw_series(lmcf, LLMGW_SERIES_OVERHEAD, (u_char *) "", 0,
+                             LLMGW_OVERHEAD_N);
+            lmcf->sh->overhead = s;
+        }
+
         if (s) {
             llmgw_histogram_add(s, &llmgw_hist_overhead, ctx->overhead_ns);
         }
@@ -430,21 +450,55 @@ llmgw_metrics_request(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 }
 
 
-static void
-llmgw_metrics_usage(ngx_http_request_t *r, llmgw_ctx_t *ctx)
-{
-    u_char             *p, *last, labels[LLMGW_LABELS_MAX];
-    ngx_uint_t          status, cls;
-    ngx_str_t          *provider, *model, *key, *team, *customer;
-    llmgw_series_t     *s;
-    llmgw_entity_t     *e;
-    llmgw_main_conf_t  *lmcf;
+/* the rows of a request: found once per worker, route and model, then
+ * kept in the route */
 
-    lmcf = ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
+static void
+llmgw_metrics_rows(llmgw_main_conf_t *lmcf, llmgw_ctx_t *ctx,
+    llmgw_series_t **usage, llmgw_series_t **latency)
+{
+    ngx_str_t      *m;
+    ngx_uint_t      cache;
+    llmgw_route_t  *rt;
+
+    rt = ctx->route;
+    m = &ctx->upstream_model;
+
+    cache = (rt && ctx->provider && rt->provider == ctx->provider
+             && m->len <= sizeof(rt->metrics_model));
+
+    if (cache && rt->usage_row && rt->metrics_model_len == m->len
+        && ngx_memcmp(rt->metrics_model, m->data, m->len) == 0)
+    {
+        *usage = rt->usage_row;
+        *latency = rt->latency_row;
+        return;
+    }
+
+    *usage = llmgw_metrics_usage_row(lmcf, ctx);
+    *latency = ctx->provider ? llmgw_metrics_latency_row(lmcf, ctx->provider,
+                                                          m)
+                             : NULL;
+
+    if (cache && *usage && *latency) {
+        ngx_memcpy(rt->metrics_model, m->data, m->len);
+        rt->metrics_model_len = m->len;
+        rt->usage_row = *usage;
+        rt->latency_row = *latency;
+    }
+}
+
+
+static llmgw_series_t *
+llmgw_metrics_usage_row(llmgw_main_conf_t *lmcf, llmgw_ctx_t *ctx)
+{
+    u_char          *p, *last, labels[LLMGW_LABELS_MAX];
+    ngx_str_t       *provider, *model, *key, *team, *customer;
+    llmgw_entity_t  *e;
 
     provider = ctx->provider ? &ctx->provider->name : &llmgw_empty;
     model = ctx->provider ? &ctx->upstream_model : &llmgw_empty;
-    key = ctx->vkey ? llmgw_metrics_key(lmcf, &ctx->vkey->id) : &llmgw_empty;
+    key = ctx->vkey ? llmgw_metrics_key(lmcf, ctx->vkey) : &llmgw_empty;
     team = &llmgw_empty;
     customer = &llmgw_empty;
 
@@ -465,13 +519,38 @@ llmgw_metrics_usage(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     p = llmgw_label(p, last, ",customer", customer);
 
     if (p == last) {
-        return;
+        return NULL;
     }
 
-    s = llmgw_series(lmcf, LLMGW_SERIES_USAGE, labels, p - labels, LLMGW_U_N);
-    if (s == NULL) {
-        return;
+    return llmgw_series(lmcf, LLMGW_SERIES_USAGE, labels, p - labels,
+                        LLMGW_U_N);
+}
+
+
+static llmgw_series_t *
+llmgw_metrics_latency_row(llmgw_main_conf_t *lmcf, llmgw_provider_t *p,
+    ngx_str_t *model)
+{
+    u_char  *l, *last, labels[LLMGW_LABELS_MAX];
+
+    last = labels + sizeof(labels);
+    l = llmgw_label(labels, last, "provider", &p->name);
+    l = llmgw_label(l, last, ",model", model);
+
+    if (l == last) {
+        return NULL;
     }
+
+    return llmgw_series(lmcf, LLMGW_SERIES_LATENCY, labels, l - labels,
+                        LLMGW_LATENCY_N);
+}
+
+
+static void
+llmgw_metrics_usage(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    llmgw_series_t *s)
+{
+    ngx_uint_t  status, cls;
 
     status = r->headers_out.status ? r->headers_out.status : r->err_status;
 
@@ -501,13 +580,14 @@ llmgw_metrics_usage(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 }
 
 
-/* ttft: NGX_MAX_UINT32_VALUE when not a stream; failed: the status that
- * sent the request on to the next provider */
+/* latency: the row when known; ttft: NGX_MAX_UINT32_VALUE when not a
+ * stream; failed: the status that sent the request on to the next
+ * provider */
 
 static void
-llmgw_metrics_attempt(llmgw_main_conf_t *lmcf, llmgw_provider_t *p,
-    ngx_str_t *model, ngx_msec_t ms, ngx_msec_t ttft, ngx_uint_t tries,
-    ngx_uint_t failed)
+llmgw_metrics_attempt(llmgw_main_conf_t *lmcf, llmgw_series_t *latency,
+    llmgw_provider_t *p, ngx_str_t *model, ngx_msec_t ms, ngx_msec_t ttft,
+    ngx_uint_t tries, ngx_uint_t failed)
 {
     u_char          *l, *last, labels[LLMGW_LABELS_MAX];
     size_t           plen;
@@ -515,17 +595,8 @@ llmgw_metrics_attempt(llmgw_main_conf_t *lmcf, llmgw_provider_t *p,
     llmgw_series_t  *s;
     u_char           buf[NGX_INT_T_LEN];
 
-    last = labels + sizeof(labels);
-    l = llmgw_label(labels, last, "provider", &p->name);
-    plen = l - labels;
-    l = llmgw_label(l, last, ",model", model);
+    s = latency ? latency : llmgw_metrics_latency_row(lmcf, p, model);
 
-    if (l == last) {
-        return;
-    }
-
-    s = llmgw_series(lmcf, LLMGW_SERIES_LATENCY, labels, l - labels,
-                     LLMGW_LATENCY_N);
     if (s) {
         llmgw_histogram_add(s, &llmgw_hist_upstream, ms);
 
@@ -533,6 +604,14 @@ llmgw_metrics_attempt(llmgw_main_conf_t *lmcf, llmgw_provider_t *p,
             llmgw_histogram_add(s, &llmgw_hist_ttft, ttft);
         }
     }
+
+    if (tries <= 1 && !failed) {
+        return;
+    }
+
+    last = labels + sizeof(labels);
+    l = llmgw_label(labels, last, "provider", &p->name);
+    plen = l - labels;
 
     if (tries > 1) {
         s = llmgw_series(lmcf, LLMGW_SERIES_RETRY, labels, plen, 1);
@@ -584,10 +663,17 @@ llmgw_metrics_budgets(llmgw_main_conf_t *lmcf, llmgw_ctx_t *ctx)
             continue;
         }
 
+        s = info->limit->gauge;
+
+        if (s) {
+            llmgw_metrics_gauge(s, c);
+            continue;
+        }
+
         id = &info->entity->id;
 
         if (info->entity->level <= LLMGW_LEVEL_KEY
-            && llmgw_metrics_key(lmcf, &ctx->vkey->id) == &llmgw_other)
+            && llmgw_metrics_key(lmcf, ctx->vkey) == &llmgw_other)
         {
             continue;
         }
@@ -606,45 +692,54 @@ llmgw_metrics_budgets(llmgw_main_conf_t *lmcf, llmgw_ctx_t *ctx)
         s = llmgw_series(lmcf, LLMGW_SERIES_BUDGET, labels, p - labels,
                          LLMGW_B_N);
         if (s) {
-            s->v[LLMGW_B_REMAINING] = (ngx_atomic_t) (c->limit - c->used);
-            s->v[LLMGW_B_LIMIT] = (ngx_atomic_t) c->limit;
-            s->v[LLMGW_B_RESET] = (ngx_atomic_t) c->reset;
+            info->limit->gauge = s;
+            llmgw_metrics_gauge(s, c);
         }
     }
 }
 
 
-/* the key's id, or "_other" once llmgw_metrics_max_keys are counted */
+static void
+llmgw_metrics_gauge(llmgw_series_t *s, llmgw_charge_t *c)
+{
+    s->v[LLMGW_B_REMAINING] = (ngx_atomic_t) (c->limit - c->used);
+    s->v[LLMGW_B_LIMIT] = (ngx_atomic_t) c->limit;
+    s->v[LLMGW_B_RESET] = (ngx_atomic_t) c->reset;
+}
+
+
+/* the key's id, or "_other" once llmgw_metrics_max_keys are counted;
+ * known once per worker */
 
 static ngx_str_t *
-llmgw_metrics_key(llmgw_main_conf_t *lmcf, ngx_str_t *id)
+llmgw_metrics_key(llmgw_main_conf_t *lmcf, llmgw_vkey_t *vk)
 {
     u_char                *p, labels[LLMGW_LABELS_MAX];
     ngx_uint_t             slot;
     llmgw_series_table_t  *t;
 
-    t = lmcf->sh->series;
+    if (vk->metrics_key) {
+        return (vk->metrics_key == 1) ? &vk->id : &llmgw_other;
+    }
 
-    p = llmgw_label(labels, labels + sizeof(labels), "key", id);
+    t = lmcf->sh->series;
+    vk->metrics_key = 2;
+
+    p = llmgw_label(labels, labels + sizeof(labels), "key", &vk->id);
     if (p == labels + sizeof(labels)) {
         return &llmgw_other;
     }
 
     if (llmgw_series_find(t, ngx_crc32_short(labels, p - labels),
-                          LLMGW_SERIES_KEY, labels, p - labels, &slot))
+                          LLMGW_SERIES_KEY, labels, p - labels, &slot)
+        || (t->keys < t->max_keys
+            && llmgw_series(lmcf, LLMGW_SERIES_KEY, labels, p - labels, 0)))
     {
-        return id;
+        vk->metrics_key = 1;
+        return &vk->id;
     }
 
-    if (t->keys >= t->max_keys) {
-        return &llmgw_other;
-    }
-
-    if (llmgw_series(lmcf, LLMGW_SERIES_KEY, labels, p - labels, 0) == NULL) {
-        return &llmgw_other;
-    }
-
-    return id;
+    return &llmgw_other;
 }
 
 

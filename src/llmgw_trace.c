@@ -3,8 +3,12 @@
  *
  * A valid `traceparent` from the client is continued, else a trace starts
  * here.  The provider gets the trace with the gateway's own span as its
- * parent, and `tracestate` as it came.  The request id is nginx's
- * $request_id, returned to the client as `x-request-id`.
+ * parent, and `tracestate` as it came.  The request id ($llmgw_request_id)
+ * goes back to the client as `x-request-id`.
+ *
+ * Ids need to be unique, not secret: they come from xoshiro256**, seeded
+ * per worker from OpenSSL's generator (RAND_bytes for each id cost more
+ * than the rest of a request's accounting).
  */
 
 
@@ -20,24 +24,58 @@
 static ngx_int_t llmgw_trace_parse(llmgw_trace_t *t, ngx_str_t *v);
 static ngx_uint_t llmgw_trace_hex(u_char *p, size_t n);
 static void llmgw_trace_random(u_char *hex, size_t n);
+static uint64_t llmgw_random64(void);
 
 
-static ngx_str_t  llmgw_request_id_name = ngx_string("request_id");
+static uint64_t  llmgw_rng[4];
 
+
+/* each worker its own sequence */
 
 ngx_int_t
-llmgw_trace_init_conf(ngx_conf_t *cf, llmgw_main_conf_t *lmcf)
+llmgw_trace_init_process(ngx_cycle_t *cycle)
 {
-    ngx_int_t  index;
+    ngx_uint_t  i;
 
-    index = ngx_http_get_variable_index(cf, &llmgw_request_id_name);
-    if (index == NGX_ERROR) {
-        return NGX_ERROR;
+    if (RAND_bytes((u_char *) llmgw_rng, sizeof(llmgw_rng)) != 1) {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "llmgw: RAND_bytes failed: trace ids seeded from the "
+                      "time and pid");
+
+        for (i = 0; i < 4; i++) {
+            llmgw_rng[i] = ((uint64_t) ngx_time() << 20) ^ ngx_pid
+                           ^ ((uint64_t) ngx_random() << 32) ^ (i + 1);
+        }
     }
 
-    lmcf->request_id_index = index;
+    if ((llmgw_rng[0] | llmgw_rng[1] | llmgw_rng[2] | llmgw_rng[3]) == 0) {
+        llmgw_rng[0] = 1;
+    }
 
     return NGX_OK;
+}
+
+
+static uint64_t
+llmgw_random64(void)
+{
+    uint64_t  r, t;
+
+#define llmgw_rotl(x, k)  (((x) << (k)) | ((x) >> (64 - (k))))
+
+    r = llmgw_rotl(llmgw_rng[1] * 5, 7) * 9;
+    t = llmgw_rng[1] << 17;
+
+    llmgw_rng[2] ^= llmgw_rng[0];
+    llmgw_rng[3] ^= llmgw_rng[1];
+    llmgw_rng[1] ^= llmgw_rng[2];
+    llmgw_rng[0] ^= llmgw_rng[3];
+    llmgw_rng[2] ^= t;
+    llmgw_rng[3] = llmgw_rotl(llmgw_rng[3], 45);
+
+#undef llmgw_rotl
+
+    return r;
 }
 
 
@@ -99,6 +137,7 @@ llmgw_trace_start(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     }
 
     llmgw_trace_random(t->span_id, sizeof(t->span_id));
+    llmgw_trace_random(ctx->request_id, sizeof(ctx->request_id));
 }
 
 
@@ -158,22 +197,20 @@ llmgw_trace_hex(u_char *p, size_t n)
 }
 
 
+/* n hex digits, 16 or 32 */
+
 static void
 llmgw_trace_random(u_char *hex, size_t n)
 {
-    u_char      bytes[16];
-    ngx_uint_t  i;
+    uint64_t  r[2];
 
-    if (RAND_bytes(bytes, n / 2) != 1) {
-        for (i = 0; i < n / 2; i++) {
-            bytes[i] = (u_char) ngx_random();
-        }
-    }
+    r[0] = llmgw_random64();
+    r[1] = llmgw_random64();
 
     /* an id of zeros is invalid: 2^-64 at worst, but never sent */
-    bytes[0] |= (bytes[0] == 0);
+    r[0] |= (r[0] == 0);
 
-    ngx_hex_dump(hex, bytes, n / 2);
+    ngx_hex_dump(hex, (u_char *) r, n / 2);
 }
 
 
@@ -216,38 +253,12 @@ llmgw_trace_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 }
 
 
-ngx_int_t
-llmgw_request_id(ngx_http_request_t *r, ngx_str_t *id)
-{
-    llmgw_main_conf_t          *lmcf;
-    ngx_http_variable_value_t  *v;
-
-    lmcf = ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
-
-    v = ngx_http_get_indexed_variable(r, lmcf->request_id_index);
-
-    if (v == NULL || v->not_found) {
-        return NGX_ERROR;
-    }
-
-    id->data = v->data;
-    id->len = v->len;
-
-    return NGX_OK;
-}
-
-
 /* x-request-id on every answer of a governed location, errors included */
 
 ngx_int_t
-llmgw_trace_response_header(ngx_http_request_t *r)
+llmgw_trace_response_header(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
-    ngx_str_t         id;
     ngx_table_elt_t  *h;
-
-    if (llmgw_request_id(r, &id) != NGX_OK) {
-        return NGX_OK;
-    }
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
@@ -256,7 +267,8 @@ llmgw_trace_response_header(ngx_http_request_t *r)
 
     h->hash = 1;
     ngx_str_set(&h->key, "x-request-id");
-    h->value = id;
+    h->value.data = ctx->request_id;
+    h->value.len = sizeof(ctx->request_id);
 
 #if (nginx_version >= 1023000)
     h->next = NULL;
@@ -265,6 +277,8 @@ llmgw_trace_response_header(ngx_http_request_t *r)
     return NGX_OK;
 }
 
+
+/* $llmgw_trace_id (data 0), $llmgw_request_id (1) */
 
 ngx_int_t
 llmgw_trace_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
@@ -279,8 +293,15 @@ llmgw_trace_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         return NGX_OK;
     }
 
-    v->data = ctx->trace.trace_id;
-    v->len = sizeof(ctx->trace.trace_id);
+    if (data) {
+        v->data = ctx->request_id;
+        v->len = sizeof(ctx->request_id);
+
+    } else {
+        v->data = ctx->trace.trace_id;
+        v->len = sizeof(ctx->trace.trace_id);
+    }
+
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;

@@ -77,6 +77,9 @@ static ngx_http_variable_t  llmgw_variables[] = {
     { ngx_string("llmgw_trace_id"), NULL, llmgw_trace_variable,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("llmgw_request_id"), NULL, llmgw_trace_variable,
+      1, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 

@@ -37,10 +37,15 @@ my $any = join '|', map { quotemeta } sort keys %secret;
 
 for my $log (@logs) {
     open my $in, '<', $log or die "$log: $!";
+    my $debug = 0;
     while (my $line = <$in>) {
         $lines++;
-        next if $line =~ /\[debug\]/ && $line !~ /llmgw/;
+        if ($line =~ m{^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(\w+)\]}) {
+            $debug = $1 eq 'debug' && $line !~ /\d+#\d+: (?:\*\d+ )?llmgw/;
+        }
+        next if $debug;
         next if $line =~ /^(?:upstream|bedrock): /;
+        next if $line =~ /\[notice\] \d+#\d+: \*\d+ "[^"]*" (?:does not match|matches) "/;
         next unless $line =~ /($any)/;
         $found++;
         print "$log:$.: $1\n" if $found <= 20;

@@ -225,7 +225,9 @@ sub archive_logs () {
         print $out $_ while <$in>;
         close $out;
     }
-    open my $mark, '>', "$LogDir/.archived" and close $mark;
+    if (open my $mark, '>', "$LogDir/.archived") {
+        close $mark;
+    }
 }
 
 sub setup_server_root () {
