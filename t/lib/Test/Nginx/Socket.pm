@@ -213,7 +213,10 @@ sub get_nginx_version () {
 # ---- server root, user files, nginx.conf
 # TEST_NGINX_LOG_ARCHIVE (this runner only): every block's logs are
 # appended there, one file per suite and log, before the next block's
-# server root replaces them; `make test` greps them for secrets
+# server root replaces them; `make test` greps them for secrets.  nginx's
+# own debug entries (and their continuation lines) are left out: gigabytes
+# of them, and nginx logs headers there by design; the module's ("llmgw"
+# first) are kept.
 sub archive_logs () {
     my $dir = $ENV{TEST_NGINX_LOG_ARCHIVE} or return;
     -d $LogDir && !-e "$LogDir/.archived" or return;
@@ -222,7 +225,13 @@ sub archive_logs () {
         (my $name = $log) =~ s{.*/}{};
         open my $in, '<', $log or next;
         open my $out, '>>', "$dir/$suite.$name" or bail_out("$dir: $!");
-        print $out $_ while <$in>;
+        my $skip = 0;
+        while (my $line = <$in>) {
+            if ($line =~ m{^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(\w+)\] \d+#\d+: (?:\*\d+ )?(\S*)}) {
+                $skip = $1 eq 'debug' && $2 !~ /^llmgw/;
+            }
+            print $out $line unless $skip;
+        }
         close $out;
     }
     if (open my $mark, '>', "$LogDir/.archived") {
