@@ -942,27 +942,26 @@ llmgw_series_print(llmgw_series_table_t *t, ngx_buf_t *b)
         "input", "output", "cached", "cache_write"
     };
 
-    static const char  *head[] = {
-        "# HELP llmgw_requests_total Requests by provider, model, virtual "
-        "key, team, customer and status class.\n"
-        "# TYPE llmgw_requests_total counter\n",
-        "# HELP llmgw_tokens_total Tokens the providers reported: input "
-        "(cached included), output, cached input, cache writes.\n"
-        "# TYPE llmgw_tokens_total counter\n",
-        "# HELP llmgw_cost_usd_total What the requests cost, in US "
-        "dollars, from the price table.\n"
-        "# TYPE llmgw_cost_usd_total counter\n",
-        "# HELP llmgw_fallbacks_total Attempts that failed and sent the "
-        "request on to the next provider, by the status that failed.\n"
-        "# TYPE llmgw_fallbacks_total counter\n",
-        "# HELP llmgw_upstream_retries_total Peers nginx tried again within "
-        "one provider (proxy_next_upstream).\n"
-        "# TYPE llmgw_upstream_retries_total counter\n",
-        "# HELP llmgw_budget_remaining_usd What is left of a budget this "
-        "period, as this node last settled it.\n"
-        "# TYPE llmgw_budget_remaining_usd gauge\n",
-        "# HELP llmgw_budget_limit_usd A budget's limit for its period.\n"
-        "# TYPE llmgw_budget_limit_usd gauge\n"
+    static const char  *head[][3] = {
+        { "llmgw_requests_total", "counter",
+          "Requests by provider, model, virtual key, team, customer and "
+          "status class." },
+        { "llmgw_tokens_total", "counter",
+          "Tokens the providers reported: input (cached included), output, "
+          "cached input, cache writes." },
+        { "llmgw_cost_usd_total", "counter",
+          "What the requests cost, in US dollars, from the price table." },
+        { "llmgw_fallbacks_total", "counter",
+          "Attempts that failed and sent the request on to the next "
+          "provider, by the status that failed." },
+        { "llmgw_upstream_retries_total", "counter",
+          "Peers nginx tried again within one provider "
+          "(proxy_next_upstream)." },
+        { "llmgw_budget_remaining_usd", "gauge",
+          "What is left of a budget this period, as this node last settled "
+          "it." },
+        { "llmgw_budget_limit_usd", "gauge",
+          "A budget's limit for its period." }
     };
 
     static const llmgw_series_kind_e  kinds[] = {
@@ -978,7 +977,9 @@ llmgw_series_print(llmgw_series_table_t *t, ngx_buf_t *b)
     last = b->end;
 
     for (pass = 0; pass < sizeof(kinds) / sizeof(kinds[0]); pass++) {
-        b->last = ngx_slprintf(b->last, last, "%s", head[pass]);
+        b->last = ngx_slprintf(b->last, last, "# HELP %s %s\n# TYPE %s %s\n",
+                               head[pass][0], head[pass][2], head[pass][0],
+                               head[pass][1]);
 
         for (i = 0; i <= t->mask; i++) {
             s = t->slot[i];
