@@ -18,6 +18,7 @@
 #include "llmgw_store.h"
 #include "llmgw_xlate.h"
 #include "llmgw_evstream.h"
+#include "llmgw_guard.h"
 
 
 #define LLMGW_DIGEST_LEN        32
@@ -86,7 +87,33 @@ struct llmgw_entity_s {
     ngx_str_t                    id;
     ngx_array_t                  limits;     /* llmgw_limit_t */
     llmgw_entity_t              *parent;
+    void                        *guard;      /* llmgw_guard_policy_t */
 };
+
+
+/* guardrails (llmgw_guard_conf.c): what a policy does where its detectors
+ * fire, on the request (input) and on the answer (output) */
+typedef enum {
+    LLMGW_GUARD_NONE = 0,
+    LLMGW_GUARD_LOG,
+    LLMGW_GUARD_REDACT,
+    LLMGW_GUARD_BLOCK
+} llmgw_guard_action_e;
+
+
+typedef struct {
+    llmgw_guard_t               *guard;      /* NULL: nothing checked */
+    llmgw_guard_action_e         action;
+} llmgw_guard_side_t;
+
+
+typedef struct {
+    ngx_str_t                    name;
+    llmgw_guard_side_t           input;
+    llmgw_guard_side_t           output;
+    ngx_str_t                    service;    /* an internal location */
+    ngx_flag_t                   service_fail_open;
+} llmgw_guard_policy_t;
 
 
 /* what a charge is: for errors, headers and reports */
@@ -268,6 +295,8 @@ typedef struct {
     ngx_flag_t                   fail_open;
     ngx_uint_t                   metrics_max_series;
     ngx_uint_t                   metrics_max_keys;
+    ngx_array_t                  guard_policies; /* llmgw_guard_policy_t */
+    llmgw_guard_policy_t        *guard_default;
     void                        *audit;      /* llmgw_audit.c */
     ngx_msec_t                   key_cooldown;     /* 0: off */
     ngx_uint_t                   key_cooldown_429; /* 429s in a row */
@@ -425,6 +454,13 @@ struct llmgw_ctx_s {
     llmgw_settle_e               settlement;
     int64_t                      reserved_cost; /* of the served attempt */
 
+    llmgw_guard_policy_t        *guard;      /* the request's, or NULL */
+    uint64_t                     guard_in;   /* detectors fired, by bit */
+    uint64_t                     guard_out;
+    uint64_t                     guard_out_logged;
+    void                        *guard_call; /* llmgw_guard_service.c */
+    void                        *guard_stream; /* llmgw_guard_output.c */
+
     unsigned                     reading_body:1;
     unsigned                     granted:1;
     unsigned                     stream:1;
@@ -444,6 +480,8 @@ struct llmgw_ctx_s {
     unsigned                     evs_emit_failed:1;
     unsigned                     store_failed_open:1;
     unsigned                     clock_open:1;
+    unsigned                     guarded:1;  /* the input was checked */
+    unsigned                     guard_blocked:1; /* the output */
 };
 
 
@@ -468,6 +506,34 @@ ngx_int_t llmgw_request_read(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 ngx_int_t llmgw_request_rewrite(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 ngx_int_t llmgw_request_set_header(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value);
+
+ngx_int_t llmgw_request_replace_body(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    u_char *body, size_t len);
+
+/* llmgw_guard_conf.c */
+char *llmgw_guard_conf(ngx_conf_t *cf, llmgw_main_conf_t *lmcf, json_t *obj,
+    u_char *err, size_t errlen);
+llmgw_guard_policy_t *llmgw_guard_policy_find(llmgw_main_conf_t *lmcf,
+    const char *name);
+u_char *llmgw_guard_names(u_char *p, u_char *last, llmgw_guard_t *g,
+    uint64_t fired, const char *sep);
+
+/* llmgw_guard_input.c */
+ngx_int_t llmgw_guard_input(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+void *llmgw_guard_alloc(void *pool, size_t size);
+
+/* llmgw_guard_service.c */
+ngx_int_t llmgw_guard_service(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+ngx_str_t *llmgw_guard_service_result(llmgw_ctx_t *ctx,
+    ngx_str_t *detectors);
+
+/* llmgw_guard_output.c */
+ngx_int_t llmgw_guard_output_header(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+ngx_buf_t *llmgw_guard_output_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    ngx_buf_t *b);
+ngx_int_t llmgw_guard_output_stream(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    const u_char *p, size_t len);
+ngx_int_t llmgw_guard_output_end(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 
 /* llmgw_route.c */
 ngx_int_t llmgw_route(ngx_http_request_t *r, llmgw_ctx_t *ctx);
@@ -498,6 +564,7 @@ ngx_int_t llmgw_send_json_value(ngx_http_request_t *r, ngx_uint_t status,
     json_t *v);
 ngx_buf_t *llmgw_error_body(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 void llmgw_error_for_status(llmgw_ctx_t *ctx, ngx_uint_t status);
+ngx_int_t llmgw_subrequest_rc(ngx_http_request_t *sr, ngx_int_t rc);
 
 /* llmgw_limits.c */
 const char *llmgw_limits_parse(ngx_pool_t *pool, ngx_array_t *limits,
@@ -597,6 +664,8 @@ ngx_uint_t llmgw_content_type_is(ngx_str_t *ct, const char *type);
 ngx_int_t llmgw_translate_stream_end(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 
 /* llmgw_filter.c */
+ngx_int_t llmgw_sse_put(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    const u_char *p, size_t len);
 ngx_int_t llmgw_sse_emit(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     const u_char *p, size_t len);
 

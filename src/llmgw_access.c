@@ -221,6 +221,20 @@ llmgw_access_steps(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         ctx->reserve = 1;
     }
 
+    if (!ctx->guarded) {
+        rc = llmgw_guard_input(r, ctx);
+
+        if (rc == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ctx->guarded = 1;
+    }
+
     if (ctx->reserve) {
         /* a fallback's target is reserved here too */
         ctx->reserve = 0;

@@ -76,6 +76,12 @@ static void llmgw_audit_latency(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_rec_t *w);
 static void llmgw_audit_outcome(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_rec_t *w);
+static ngx_uint_t llmgw_audit_guarded(llmgw_ctx_t *ctx);
+static void llmgw_audit_guard(llmgw_ctx_t *ctx, llmgw_rec_t *w);
+static void llmgw_audit_guard_side(llmgw_rec_t *w, llmgw_guard_policy_t *p,
+    const char *direction, const char *action, llmgw_guard_t *g,
+    uint64_t fired);
+static void llmgw_audit_names(llmgw_rec_t *w, ngx_str_t *names);
 static void llmgw_rec_str(llmgw_rec_t *w, const char *name, ngx_str_t *v);
 static void llmgw_rec_raw(llmgw_rec_t *w, const char *name,
     llmgw_json_span_t *span);
@@ -483,6 +489,12 @@ llmgw_audit_size(ngx_http_request_t *r, llmgw_ctx_t *ctx)
                           ->entity->id.len;
     }
 
+    if (ctx->guard) {
+        /* three decisions, their names, and each detector's name */
+        size += 3 * (128 + 6 * ctx->guard->name.len)
+                + 2 * LLMGW_GUARD_MAX * (LLMGW_GUARD_NAME_MAX + 3) + 256;
+    }
+
     return size;
 }
 
@@ -736,7 +748,9 @@ llmgw_audit_outcome(ngx_http_request_t *r, llmgw_ctx_t *ctx, llmgw_rec_t *w)
         w->p = ngx_slprintf(w->p, w->last, "}");
     }
 
-    if (ctx->refused == NULL && !ctx->store_failed_open) {
+    if (ctx->refused == NULL && !ctx->store_failed_open
+        && !llmgw_audit_guarded(ctx))
+    {
         return;
     }
 
@@ -775,7 +789,116 @@ llmgw_audit_outcome(ngx_http_request_t *r, llmgw_ctx_t *ctx, llmgw_rec_t *w)
                             ctx->refused ? "," : "");
     }
 
+    if (llmgw_audit_guarded(ctx)) {
+        llmgw_audit_guard(ctx, w);
+    }
+
     w->p = ngx_slprintf(w->p, w->last, "]");
+}
+
+
+static ngx_uint_t
+llmgw_audit_guarded(llmgw_ctx_t *ctx)
+{
+    ngx_str_t  detectors;
+
+    return ctx->guard
+           && (ctx->guard_in || ctx->guard_out
+               || llmgw_guard_service_result(ctx, &detectors));
+}
+
+
+/* the guardrails that fired, and what they did: names, never content */
+
+static void
+llmgw_audit_guard(llmgw_ctx_t *ctx, llmgw_rec_t *w)
+{
+    ngx_str_t             *result, detectors;
+    llmgw_guard_policy_t  *p;
+
+    static const char  *actions[] = { "none", "log", "redact", "block" };
+
+    p = ctx->guard;
+
+    if (ctx->guard_in) {
+        llmgw_audit_guard_side(w, p, "input", actions[p->input.action],
+                               p->input.guard, ctx->guard_in);
+    }
+
+    if (ctx->guard_out) {
+        llmgw_audit_guard_side(w, p, "output", actions[p->output.action],
+                               p->output.guard, ctx->guard_out);
+    }
+
+    result = llmgw_guard_service_result(ctx, &detectors);
+
+    if (result) {
+        w->p = ngx_slprintf(w->p, w->last, "%s{\"decision\":\"guardrail\"",
+                            w->p[-1] == '[' ? "" : ",");
+        llmgw_rec_str(w, "policy", &p->name);
+        w->p = ngx_slprintf(w->p, w->last, ",\"direction\":\"service\"");
+        llmgw_rec_str(w, "action", result);
+
+        w->p = ngx_slprintf(w->p, w->last, ",\"detectors\":[");
+        llmgw_audit_names(w, &detectors);
+        w->p = ngx_slprintf(w->p, w->last, "]}");
+    }
+}
+
+
+/* "a, b" as "a","b": the service's names, [A-Za-z0-9_.-] already */
+
+static void
+llmgw_audit_names(llmgw_rec_t *w, ngx_str_t *names)
+{
+    u_char  *p, *last, *comma;
+
+    p = names->data;
+    last = p + names->len;
+
+    while (p < last) {
+        comma = ngx_strlchr(p, last, ',');
+        if (comma == NULL) {
+            comma = last;
+        }
+
+        w->p = ngx_slprintf(w->p, w->last, "%s\"%*s\"",
+                            p == names->data ? "" : ",", comma - p, p);
+
+        p = comma + 1;
+
+        while (p < last && *p == ' ') {
+            p++;
+        }
+    }
+}
+
+
+static void
+llmgw_audit_guard_side(llmgw_rec_t *w, llmgw_guard_policy_t *p,
+    const char *direction, const char *action, llmgw_guard_t *g,
+    uint64_t fired)
+{
+    size_t  i, n;
+
+    w->p = ngx_slprintf(w->p, w->last, "%s{\"decision\":\"guardrail\"",
+                        w->p[-1] == '[' ? "" : ",");
+    llmgw_rec_str(w, "policy", &p->name);
+    w->p = ngx_slprintf(w->p, w->last, ",\"direction\":\"%s\","
+                        "\"action\":\"%s\",\"detectors\":[",
+                        direction, action);
+
+    n = 0;
+
+    for (i = 0; i < llmgw_guard_count(g) && i < 64; i++) {
+        if (fired & ((uint64_t) 1 << i)) {
+            /* names are [A-Za-z0-9_-]: nothing to escape */
+            w->p = ngx_slprintf(w->p, w->last, "%s\"%s\"", n++ ? "," : "",
+                                llmgw_guard_name(g, i));
+        }
+    }
+
+    w->p = ngx_slprintf(w->p, w->last, "]}");
 }
 
 

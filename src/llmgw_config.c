@@ -17,6 +17,9 @@ typedef struct {
 
 
 static char *llmgw_conf_policy(llmgw_conf_ctx_t *cx, json_t *root);
+static char *llmgw_conf_guardrails(llmgw_conf_ctx_t *cx, json_t *root);
+static char *llmgw_conf_guard_ref(llmgw_conf_ctx_t *cx, json_t *obj,
+    llmgw_entity_t *e);
 static char *llmgw_conf_entities(llmgw_conf_ctx_t *cx, json_t *root,
     const char *field, ngx_array_t *a, llmgw_level_e level);
 static char *llmgw_conf_limits(llmgw_conf_ctx_t *cx, llmgw_entity_t *e,
@@ -69,7 +72,8 @@ llmgw_config_load(ngx_conf_t *cf, llmgw_main_conf_t *lmcf)
     static const char  *known[] = { "providers", "virtual_keys", "aliases",
                                     "teams", "customers", "prices",
                                     "unpriced_models", "routing_rules",
-                                    "default_max_output_tokens", NULL };
+                                    "default_max_output_tokens",
+                                    "guardrails", NULL };
 
     root = json_load_file((char *) lmcf->file.data,
                           JSON_REJECT_DUPLICATES, &err);
@@ -100,6 +104,10 @@ llmgw_config_load(ngx_conf_t *cf, llmgw_main_conf_t *lmcf)
 
     if (rv == NGX_CONF_OK) {
         rv = llmgw_conf_policy(&cx, root);
+    }
+
+    if (rv == NGX_CONF_OK) {
+        rv = llmgw_conf_guardrails(&cx, root);
     }
 
     if (rv == NGX_CONF_OK) {
@@ -169,8 +177,57 @@ llmgw_conf_policy(llmgw_conf_ctx_t *cx, json_t *root)
 }
 
 
+static char *
+llmgw_conf_guardrails(llmgw_conf_ctx_t *cx, json_t *root)
+{
+    u_char  msg[512];
+
+    msg[0] = '\0';
+
+    if (llmgw_guard_conf(cx->cf, cx->lmcf, json_object_get(root, "guardrails"),
+                         msg, sizeof(msg))
+        == NGX_CONF_OK)
+    {
+        return NGX_CONF_OK;
+    }
+
+    if (msg[0]) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cx->cf, 0, "llmgw_config \"%V\": %s",
+                           &cx->lmcf->file, msg);
+    }
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* "guardrails": "policy" of a key, team or customer */
+
+static char *
+llmgw_conf_guard_ref(llmgw_conf_ctx_t *cx, json_t *obj, llmgw_entity_t *e)
+{
+    json_t  *v;
+
+    v = json_object_get(obj, "guardrails");
+
+    if (v == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    e->guard = json_is_string(v)
+               ? llmgw_guard_policy_find(cx->lmcf, json_string_value(v))
+               : NULL;
+
+    if (e->guard == NULL) {
+        return llmgw_conf_error(cx, "\"guardrails\": no such policy in "
+                                "\"guardrails\".\"policies\"");
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* "customers" and "teams": {"id": {"name", "customer", "rate_limit",
- * "budgets"}} */
+ * "budgets", "guardrails"}} */
 
 static char *
 llmgw_conf_entities(llmgw_conf_ctx_t *cx, json_t *root, const char *field,
@@ -181,9 +238,9 @@ llmgw_conf_entities(llmgw_conf_ctx_t *cx, json_t *root, const char *field,
     llmgw_entity_t  *e;
 
     static const char *known_team[] = { "name", "customer", "rate_limit",
-                                        "budgets", NULL };
+                                        "budgets", "guardrails", NULL };
     static const char *known_customer[] = { "name", "rate_limit", "budgets",
-                                            NULL };
+                                            "guardrails", NULL };
 
     if (ngx_array_init(a, cx->cf->pool, 4, sizeof(llmgw_entity_t)) != NGX_OK) {
         return NGX_CONF_ERROR;
@@ -230,7 +287,8 @@ llmgw_conf_entities(llmgw_conf_ctx_t *cx, json_t *root, const char *field,
         ngx_memcpy(e->id.data, id, e->id.len);
 
         if (llmgw_conf_id(cx, &e->id) != NGX_CONF_OK
-            || llmgw_conf_limits(cx, e, v) != NGX_CONF_OK)
+            || llmgw_conf_limits(cx, e, v) != NGX_CONF_OK
+            || llmgw_conf_guard_ref(cx, v, e) != NGX_CONF_OK)
         {
             return NGX_CONF_ERROR;
         }
@@ -1030,7 +1088,8 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
     static const char *known[] = { "id", "name", "key_sha256", "enabled",
                                    "expires_at", "providers", "team",
                                    "customer", "rate_limit", "budgets",
-                                   "fallbacks", "audit_content", NULL };
+                                   "fallbacks", "audit_content",
+                                   "guardrails", NULL };
 
     if (!json_is_object(obj)) {
         return llmgw_conf_error(cx, "must be an object");
@@ -1061,7 +1120,8 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
 
     if (llmgw_conf_id(cx, &vk->id) != NGX_CONF_OK
         || llmgw_conf_limits(cx, &vk->entity, obj) != NGX_CONF_OK
-        || llmgw_conf_vkey_parent(cx, vk, obj) != NGX_CONF_OK)
+        || llmgw_conf_vkey_parent(cx, vk, obj) != NGX_CONF_OK
+        || llmgw_conf_guard_ref(cx, obj, &vk->entity) != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;
     }

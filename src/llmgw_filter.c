@@ -162,6 +162,19 @@ llmgw_header_filter(ngx_http_request_t *r)
         r->filter_need_in_memory = 1;
     }
 
+    switch (llmgw_guard_output_header(r, ctx)) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_DONE:
+        /* the header goes with the checked body */
+        return NGX_OK;
+
+    default:
+        return NGX_ERROR;
+    }
+
     return ngx_http_next_header_filter(r);
 }
 
@@ -353,6 +366,12 @@ llmgw_sse_body(ngx_http_request_t *r, llmgw_ctx_t *ctx, ngx_chain_t *in)
         return NGX_ERROR;
     }
 
+    if (last && ctx->guard_stream
+        && llmgw_guard_output_end(r, ctx) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     if (flush || last) {
         cl = ngx_chain_get_free_buf(r->pool, &ctx->free);
         if (cl == NULL) {
@@ -470,8 +489,23 @@ llmgw_sse_has_usage(const u_char *p, size_t len)
 }
 
 
+/* what goes to the client: through the output guardrail when there is
+ * one */
+
 ngx_int_t
 llmgw_sse_emit(ngx_http_request_t *r, llmgw_ctx_t *ctx, const u_char *p,
+    size_t len)
+{
+    if (ctx->guard_stream) {
+        return llmgw_guard_output_stream(r, ctx, p, len);
+    }
+
+    return llmgw_sse_put(r, ctx, p, len);
+}
+
+
+ngx_int_t
+llmgw_sse_put(ngx_http_request_t *r, llmgw_ctx_t *ctx, const u_char *p,
     size_t len)
 {
     size_t        size;

@@ -776,21 +776,7 @@ llmgw_gauth_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
                       "%V", &st->ga->email, &st->reason);
     }
 
-    /* the parent answers for a failure: the subrequest ends quietly, with
-     * no error page (or error_page redirect) of its own, and its error does
-     * not take the parent down */
-
-    if (!sr->connection->error
-        && (rc == NGX_ERROR
-            || (rc >= NGX_HTTP_SPECIAL_RESPONSE
-                && rc != NGX_HTTP_REQUEST_TIME_OUT
-                && rc != NGX_HTTP_CLIENT_CLOSED_REQUEST
-                && rc != NGX_HTTP_CLOSE)))
-    {
-        return NGX_OK;
-    }
-
-    return rc;
+    return llmgw_subrequest_rc(sr, rc);
 }
 
 

@@ -13,6 +13,12 @@ llmgw_log_handler(ngx_http_request_t *r)
 {
     llmgw_ctx_t  *ctx;
 
+    if (r != r->main) {
+        /* a subrequest of ours (a token, a guardrail service) logged with
+         * log_subrequest: its request is settled when it ends itself */
+        return NGX_OK;
+    }
+
     ctx = llmgw_ctx_get(r);
 
     if (ctx == NULL || ctx->settled) {

@@ -21,7 +21,9 @@ typedef enum {
     LLMGW_SERIES_RETRY,         /* provider */
     LLMGW_SERIES_BUDGET,        /* level, id, period */
     LLMGW_SERIES_KEY,           /* a key counted by name: the cap */
-    LLMGW_SERIES_OVERHEAD       /* no labels */
+    LLMGW_SERIES_OVERHEAD,      /* no labels */
+    LLMGW_SERIES_GUARD,         /* policy, direction, detector, action */
+    LLMGW_SERIES_GUARD_SERVICE  /* policy, result */
 } llmgw_series_kind_e;
 
 
@@ -158,6 +160,12 @@ static void llmgw_metrics_attempt(llmgw_main_conf_t *lmcf,
     llmgw_series_t *latency, llmgw_provider_t *p, ngx_str_t *model,
     ngx_msec_t ms, ngx_msec_t ttft, ngx_uint_t tries, ngx_uint_t failed);
 static void llmgw_metrics_gauge(llmgw_series_t *s, llmgw_charge_t *c);
+static void llmgw_metrics_guard(llmgw_main_conf_t *lmcf, llmgw_ctx_t *ctx);
+static void llmgw_metrics_guard_side(llmgw_main_conf_t *lmcf,
+    llmgw_guard_policy_t *p, const char *direction, llmgw_guard_side_t *side,
+    uint64_t fired);
+static void llmgw_metrics_count(llmgw_main_conf_t *lmcf,
+    llmgw_series_kind_e kind, u_char *labels, u_char *l, u_char *last);
 static void llmgw_metrics_budgets(llmgw_main_conf_t *lmcf, llmgw_ctx_t *ctx);
 static void llmgw_histogram_add(llmgw_series_t *s,
     const llmgw_histogram_t *h, uint64_t value);
@@ -446,6 +454,94 @@ llmgw_metrics_request(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 
     if (ctx->reserved) {
         llmgw_metrics_budgets(lmcf, ctx);
+    }
+
+    if (ctx->guard) {
+        llmgw_metrics_guard(lmcf, ctx);
+    }
+}
+
+
+/* each detector that fired on a request, once, and the service's verdict;
+ * labels bounded by the configuration */
+
+static void
+llmgw_metrics_guard(llmgw_main_conf_t *lmcf, llmgw_ctx_t *ctx)
+{
+    u_char                *l, *last, labels[LLMGW_LABELS_MAX];
+    ngx_str_t             *result, detectors;
+    llmgw_guard_policy_t  *p;
+
+    p = ctx->guard;
+
+    if (ctx->guard_in) {
+        llmgw_metrics_guard_side(lmcf, p, "input", &p->input, ctx->guard_in);
+    }
+
+    if (ctx->guard_out) {
+        llmgw_metrics_guard_side(lmcf, p, "output", &p->output,
+                                 ctx->guard_out);
+    }
+
+    result = llmgw_guard_service_result(ctx, &detectors);
+
+    if (result) {
+        last = labels + sizeof(labels);
+        l = llmgw_label(labels, last, "policy", &p->name);
+        l = llmgw_label(l, last, ",result", result);
+        llmgw_metrics_count(lmcf, LLMGW_SERIES_GUARD_SERVICE, labels, l, last);
+    }
+}
+
+
+static void
+llmgw_metrics_guard_side(llmgw_main_conf_t *lmcf, llmgw_guard_policy_t *p,
+    const char *direction, llmgw_guard_side_t *side, uint64_t fired)
+{
+    u_char      *l, *last, *base, labels[LLMGW_LABELS_MAX];
+    size_t       i;
+    ngx_str_t    v;
+
+    static ngx_str_t  actions[] = {
+        ngx_string("none"), ngx_string("log"), ngx_string("redact"),
+        ngx_string("block")
+    };
+
+    last = labels + sizeof(labels);
+    base = llmgw_label(labels, last, "policy", &p->name);
+    v.data = (u_char *) direction;
+    v.len = ngx_strlen(direction);
+    base = llmgw_label(base, last, ",direction", &v);
+
+    for (i = 0; i < llmgw_guard_count(side->guard) && i < 64; i++) {
+        if (!(fired & ((uint64_t) 1 << i))) {
+            continue;
+        }
+
+        v.data = (u_char *) llmgw_guard_name(side->guard, i);
+        v.len = ngx_strlen(v.data);
+
+        l = llmgw_label(base, last, ",detector", &v);
+        l = llmgw_label(l, last, ",action", &actions[side->action]);
+        llmgw_metrics_count(lmcf, LLMGW_SERIES_GUARD, labels, l, last);
+    }
+}
+
+
+static void
+llmgw_metrics_count(llmgw_main_conf_t *lmcf, llmgw_series_kind_e kind,
+    u_char *labels, u_char *l, u_char *last)
+{
+    llmgw_series_t  *s;
+
+    if (l == last) {
+        return;
+    }
+
+    s = llmgw_series(lmcf, kind, labels, l - labels, 1);
+
+    if (s) {
+        (void) ngx_atomic_fetch_add(&s->v[0], 1);
     }
 }
 
@@ -961,13 +1057,19 @@ llmgw_series_print(llmgw_series_table_t *t, ngx_buf_t *b)
           "What is left of a budget this period, as this node last settled "
           "it." },
         { "llmgw_budget_limit_usd", "gauge",
-          "A budget's limit for its period." }
+          "A budget's limit for its period." },
+        { "llmgw_guardrail_detections_total", "counter",
+          "Requests on which a guardrail detector fired, by policy, "
+          "direction (input or output), detector and action." },
+        { "llmgw_guardrail_service_total", "counter",
+          "Verdicts of guardrail services: allow, log, redact, block, "
+          "error, timeout." }
     };
 
     static const llmgw_series_kind_e  kinds[] = {
         LLMGW_SERIES_USAGE, LLMGW_SERIES_USAGE, LLMGW_SERIES_USAGE,
         LLMGW_SERIES_FALLBACK, LLMGW_SERIES_RETRY, LLMGW_SERIES_BUDGET,
-        LLMGW_SERIES_BUDGET
+        LLMGW_SERIES_BUDGET, LLMGW_SERIES_GUARD, LLMGW_SERIES_GUARD_SERVICE
     };
 
     if (t == NULL) {
@@ -1056,12 +1158,17 @@ llmgw_series_print(llmgw_series_table_t *t, ngx_buf_t *b)
                 b->last = llmgw_print_usd(b->last, last, remaining);
                 break;
 
-            default:
+            case 6:
                 b->last = ngx_slprintf(b->last, last,
                                        "llmgw_budget_limit_usd{%V} ",
                                        &s->labels);
                 b->last = llmgw_print_usd(b->last, last,
                                           (int64_t) s->v[LLMGW_B_LIMIT]);
+                break;
+
+            default:
+                b->last = ngx_slprintf(b->last, last, "%s{%V} %uA\n",
+                                       head[pass][0], &s->labels, s->v[0]);
             }
         }
     }

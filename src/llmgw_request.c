@@ -77,6 +77,20 @@ llmgw_request_read(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 }
 
 
+/* the body a guardrail redacted: only string contents changed, so the
+ * fields keep their types and need only their new places */
+
+ngx_int_t
+llmgw_request_replace_body(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    u_char *body, size_t len)
+{
+    ctx->body.data = body;
+    ctx->body.len = len;
+
+    return llmgw_request_scan(r, ctx);
+}
+
+
 /* "fallbacks": the model names to try, in order, when the model fails;
  * the gateway's own field, never sent to a provider */
 

@@ -30,6 +30,8 @@ static uint32_t llmgw_crc32(uint32_t crc, const unsigned char *p, size_t len);
 static int llmgw_translate_evs_message(void *data,
     const llmgw_evs_message_t *m);
 static ngx_uint_t llmgw_sse_has_content(const u_char *p, size_t len);
+static ngx_buf_t *llmgw_translate_passthrough(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx);
 static ngx_buf_t *llmgw_translate_response(ngx_http_request_t *r,
     llmgw_ctx_t *ctx, u_char *p, size_t len);
 static json_t *llmgw_translate_success(ngx_http_request_t *r,
@@ -625,9 +627,21 @@ llmgw_translate_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     } else if (ctx->xbody->failed) {
         return NGX_ERROR;
 
+    } else if (!ctx->translate) {
+        /* held only for the output guardrail */
+        b = llmgw_translate_passthrough(r, ctx);
+
     } else {
         b = llmgw_translate_response(r, ctx, ctx->xbody->data,
                                      ctx->xbody->len);
+    }
+
+    if (b && ctx->guard && ctx->guard->output.guard) {
+        b = llmgw_guard_output_whole(r, ctx, b);
+
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
     }
 
     if (b == NULL) {
@@ -668,6 +682,37 @@ llmgw_translate_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     out.next = NULL;
 
     return next_body(r, &out);
+}
+
+
+/* an answer in the client's format already, read for its usage */
+
+static ngx_buf_t *
+llmgw_translate_passthrough(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    ngx_buf_t             *b;
+    llmgw_json_capture_t  *cap;
+
+    cap = ctx->capture;
+
+    if (cap && ctx->xbody->len) {
+        llmgw_json_capture_feed(cap, ctx->xbody->data, ctx->xbody->len);
+
+        if (cap->done && !cap->overflow) {
+            llmgw_usage_parse(&ctx->usage, cap->value, cap->value_len);
+        }
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    b->pos = b->start = ctx->xbody->data;
+    b->last = b->end = ctx->xbody->data + ctx->xbody->len;
+    b->memory = 1;
+
+    return b;
 }
 
 

@@ -97,7 +97,8 @@ our $cohere_embed = '{"id":"emb-1","embeddings":[[0.5,0.25],[-1.5,2]],"texts":["
 
 sub files {
     my %o = @_;
-    return ::xlate_files(providers => $providers, names => $names)
+    return ::xlate_files(providers => $providers, names => $names,
+                         top => $o{top})
         . ">>> bedrock-converse.json\n" . ($o{converse} // $converse) . "\n"
         . ">>> bedrock-invoke-amazon.titan-embed-text-v2:0.json\n$titan\n"
         . ">>> bedrock-invoke-cohere.embed-english-v3.json\n$cohere_embed\n";
@@ -226,6 +227,17 @@ sub date_epoch {
 }
 
 our $text = q{The capital of France is Paris. Paris is not only the capital city but also the most populous city in France, and it is a major center for culture, commerce, fashion, and international diplomacy. Known for its historical landmarks, such as the Eiffel Tower, the Louvre Museum, and Notre-Dame Cathedral, Paris is often referred to as "The City of Light" or "The City of Love."};
+
+# a default guardrail policy redacting, on input and output, a phrase the
+# recording splits across two events
+our $guard = '"guardrails": {"detectors": {"PLACES": {"words": ["Notre-Dame Cathedral", "most populous"]}, "HILL": {"words": ["Montmartre"]}}, "policies": {"places": {"input": {"action": "redact", "detectors": ["HILL", "EMAIL"]}, "output": {"action": "redact", "detectors": ["PLACES"]}}}, "default": "places"}';
+(our $guarded_text = $text) =~ s/Notre-Dame Cathedral/[REDACTED:PLACES]/;
+$guarded_text =~ s/most populous/[REDACTED:PLACES]/;
+
+sub check_guarded {
+    my $t = stream_text($_[0]);
+    return $t eq $guarded_text ? "redacted\n" : "text differs: $t\n";
+}
 
 # the stream unchanged if its text is the recording's
 sub check_text {
@@ -527,3 +539,26 @@ Authorization: Bearer sk-test-alpha
 --- error_code: 403
 --- response_body
 {"error":{"message":"The security token included in the request is invalid.","type":"permission_error","param":null,"code":"provider_error"}}
+
+
+
+=== TEST 16: guardrails on Bedrock: the request redacted before it is signed, the stream redacted across its events at every split
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- user_files eval: ::files(top => $::guard)
+--- request eval
+[
+"POST /v1/chat/completions\n" . qq{{"model":"bedrock-echo/amazon.nova-micro-v1:0","messages":[{"role":"user","content":"Near Montmartre? Write to jane.doe\@example.com"}]}},
+(map { "POST /v1/chat/completions\n" . qq{{"model":"bsplit$_/text","stream":true,"messages":[{"role":"user","content":"What is the capital of France?"}]}} } @::splits),
+]
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code eval
+[map { 200 } 0, @::splits]
+--- response_body_filters eval
+[[sub { $_[0] =~ /Near \[REDACTED:HILL\]\? Write to \[REDACTED:EMAIL\]/ ? "redacted\n" : "not redacted: $_[0]\n" }], map { [\&::check_guarded] } @::splits]
+--- response_body eval
+[map { "redacted\n" } 0, @::splits]
+--- log_level: info
+--- timeout: 60
+

@@ -26,7 +26,8 @@ our $embed = '{"id":"5822f0c7-25e9-4b9d-b269-d9d6b2225570","texts":["foo bar","b
 
 sub files {
     my %o = @_;
-    my $s = ::xlate_files(providers => $providers, names => $names)
+    my $s = ::xlate_files(providers => $providers, names => $names,
+                          top => $o{top})
         . ">>> cohere-chat.json\n" . ($o{chat} // $chat) . "\n"
         . ">>> cohere-embed.json\n$embed\n";
     $s .= ">>> stream.sse\n$o{stream}" if defined $o{stream};
@@ -76,6 +77,22 @@ sub check_text {
         $t .= $c->{choices}[0]{delta}{content} // '' if @{ $c->{choices} || [] };
     }
     return $t eq $text ? $b : "text differs: $t";
+}
+
+# a default guardrail policy: a name the recording splits across two
+# events redacted on the way out, an address on the way in
+our $guard = '"guardrails": {"detectors": {"NAMES": {"words": ["Pickle Rick"]}}, "policies": {"names": {"input": {"action": "redact", "detectors": ["EMAIL"]}, "output": {"action": "redact", "detectors": ["NAMES"]}}}, "default": "names"}';
+(our $guarded_text = $text) =~ s/Pickle Rick/[REDACTED:NAMES]/;
+
+sub check_guarded {
+    my ($b) = @_;
+    my $t = '';
+    for my $line (split /\n/, $b) {
+        next unless $line =~ /^data: (\{.*\})$/;
+        my $c = JSON::PP::decode_json($1);
+        $t .= $c->{choices}[0]{delta}{content} // '' if @{ $c->{choices} || [] };
+    }
+    return $t eq $guarded_text ? "redacted\n" : "text differs: $t\n";
 }
 
 no_shuffle();
@@ -247,3 +264,40 @@ Authorization: Bearer sk-test-alpha
 --- response_body_like: ^\{"error":\{"message":"[^"]+","type":"invalid_request_error","param":null,"code":"unsupported_request"\}\}$
 --- no_error_log
 upstream: POST
+
+
+
+=== TEST 10: guardrails on Cohere: a name split across two events redacted, at every split
+--- http_config eval: $::xlate_http_config
+--- config eval: $::config
+--- user_files eval: ::files(stream => $::text_stream, top => $::guard)
+--- request eval
+[map { "POST /v1/chat/completions\n{\"model\":\"csplit$_/command-r\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}" } @::splits]
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code eval
+[map { 200 } @::splits]
+--- response_body_filters eval
+\&::check_guarded
+--- response_body eval
+[map { "redacted\n" } @::splits]
+--- log_level: info
+--- timeout: 60
+
+
+
+=== TEST 11: guardrails on Cohere: the request redacted before Cohere sees it
+--- http_config eval: $::xlate_http_config
+--- config eval: $::config
+--- user_files eval: ::files(top => $::guard)
+--- request
+POST /v1/chat/completions
+{"model":"cohere/command-r","messages":[{"role":"user","content":"Hi, I am rick@example.com"}]}
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code: 200
+--- error_log eval
+qr/upstream: POST \/cohere\/v2\/chat .*"content":"Hi, I am \[REDACTED:EMAIL\]"/
+--- no_error_log
+rick@example.com
+

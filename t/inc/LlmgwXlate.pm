@@ -26,6 +26,7 @@ sub governance {
         @split_sizes;
     my $extra = $o{providers} ? ",\n    $o{providers}" : '';
     my $extra_names = $o{names} ? ", $o{names}" : '';
+    my $top = $o{top} ? ",\n  $o{top}" : '';
 
     return <<"JSON";
 {
@@ -53,7 +54,7 @@ sub governance {
               "flash": "gemini/gemini-2.5-flash"},
   "prices": {"claude-sonnet-4-5": {"input": 3, "output": 15,
                                    "cache_read": 0.3, "cache_write": 3.75}},
-  "unpriced_models": "allow"
+  "unpriced_models": "allow"$top
 }
 JSON
 }
