@@ -44,16 +44,19 @@ CONNS=${BENCH_CONNECTIONS:-16}
 # store of store_of below) and
 # which virtual key of bench/bench.json: "governed" has rate limits and
 # budgets on the key, its provider entry, its team and the team's customer
-# (never reached), "open" has none.
+# (never reached), "open" has none, "guarded" is "governed" with a
+# guardrail policy redacting every built-in detector on input and output.
 #
 # name          path                  body             gateway      key
 CASES="
 chat-1k         /v1/chat/completions  chat-1k.json     llmgw        governed
 chat-1k-open    /v1/chat/completions  chat-1k.json     llmgw        open
+chat-1k-guard   /v1/chat/completions  chat-1k.json     llmgw        guarded
 chat-1k-redis   /v1/chat/completions  chat-1k.json     llmgw-redis  governed
 chat-32k        /v1/chat/completions  chat-32k.json    llmgw        governed
 chat-256k       /v1/chat/completions  chat-256k.json   llmgw        governed
 stream-200      /v1/chat/completions  stream.json      llmgw        governed
+stream-200-guard /v1/chat/completions stream.json      llmgw        guarded
 embeddings      /v1/embeddings        embeddings.json  llmgw        governed
 "
 [ -z "${BENCH_CASES:-}" ] || CASES=$(echo "$CASES" | while read -r c rest; do
@@ -81,6 +84,7 @@ key_of() {                      # key name -> the virtual key (bench.json)
     case $1 in
         open) echo sk-llmgw-be0c4be0c4be0c4be0c4be0c4be0c4be0c4be0c4be0c4be0 ;;
         governed) echo sk-llmgw-90e0c4be0c4be0c4be0c4be0c4be0c4be0c4be0c4be0c4be ;;
+        guarded) echo sk-llmgw-9a4d0c4be0c4be0c4be0c4be0c4be0c4be0c4be0c4be0c4be0 ;;
     esac
 }
 
@@ -178,8 +182,11 @@ echo "$CASES" | while read -r c path body gw key; do
     for srv in plain $gw; do
         status=$(request $c $body $key "http://127.0.0.1:$(port_of $srv)$path")
         events=$(grep -c '^data: {' "$B/response" || true)
-        # the gateway asked for the usage chunk on the client's behalf: drops it
+        # the gateway asked for the usage chunk on the client's behalf: drops
+        # it; a guardrail sends what it held back at the end in one more
         want=200; [ $srv = plain ] || want=199
+        [ $srv = plain ] || [ "${c%-guard}" = "$c" ] || [ "$events" != 200 ] \
+            || want=200
         if [ "$status" != 200 ] || { [ "${c#stream}" != "$c" ] \
                && { [ "$events" != $want ] \
                     || ! tail -n 2 "$B/response" | grep -q '^data: \[DONE\]'; }; }
