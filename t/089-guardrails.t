@@ -55,6 +55,7 @@ our $split_stream = openai_stream(deltas => \@LlmgwGuard::split_deltas);
 our $split_args = openai_stream(args => [
     '{"key":"', substr($secret, 0, 7), substr($secret, 7), '"}']);
 our $anthropic_split = anthropic_stream(@LlmgwGuard::split_deltas);
+our $gemini_split = gemini_stream(@LlmgwGuard::split_deltas);
 our $split_redacted = $LlmgwGuard::split_redacted;
 
 # the request every input block sends, with a text at each place a model
@@ -401,7 +402,26 @@ Authorization: Bearer sk-test-out-redact
 
 
 
-=== TEST 19: block on a stream: an error event instead of the secret, nothing of it before
+=== TEST 19: a Gemini stream translated for an OpenAI client: the same at every split
+--- http_config eval: $::http
+--- config eval: $::config
+--- user_files eval: ::guard_files(stream => $::gemini_split)
+--- request eval
+[map { "POST /v1/chat/completions\n{\"model\":\"gsplit$_/gemini-2.5-flash\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}" } @::splits]
+--- more_headers
+Authorization: Bearer sk-test-out-redact
+--- error_code eval
+[map { 200 } @::splits]
+--- response_body_filters eval
+\&::openai_text
+--- response_body eval
+[map { "text=$::split_redacted\nargs=\nfinish=stop\ndone=1\nerror=\n" } @::splits]
+--- log_level: info
+--- timeout: 60
+
+
+
+=== TEST 20: block on a stream: an error event instead of the secret, nothing of it before
 --- http_config eval: $::http
 --- config eval: $::config
 --- user_files eval: ::guard_files(stream => $::split_stream)
@@ -422,7 +442,7 @@ qr/usage: key=out-block provider=osplit\d+ model=gpt-4o-mini pkey=prov-1 prompt=
 
 
 
-=== TEST 20: log on a stream: the text unchanged, the detector logged
+=== TEST 21: log on a stream: the text unchanged, the detector logged
 --- http_config eval: $::http
 --- config eval: $::config
 --- user_files eval: ::guard_files(stream => $::split_stream)
@@ -443,7 +463,7 @@ guardrail "out-log" output: SECRET (logged)
 
 
 
-=== TEST 21: the service allows: it got the request's texts, not the client's key
+=== TEST 22: the service allows: it got the request's texts, not the client's key
 --- http_config eval: $::http
 --- config eval: $::config
 --- user_files eval: ::guard_files(verdict => '{"action":"allow"}')
@@ -462,7 +482,7 @@ guard-svc: auth= type=application/json body={"texts":["echo/echo-1","user","tell
 
 
 
-=== TEST 22: the service blocks
+=== TEST 23: the service blocks
 --- http_config eval: $::http
 --- config eval: $::config
 --- user_files eval: ::guard_files(verdict => '{"action":"block","detectors":["violence","hate"]}')
@@ -477,7 +497,7 @@ Authorization: Bearer sk-test-svc-closed
 
 
 
-=== TEST 23: the service redacts the spans it returns, in characters
+=== TEST 24: the service redacts the spans it returns, in characters
 --- http_config eval: $::http
 --- config eval: $::config
 --- user_files eval: ::guard_files(verdict => '{"action":"redact","detectors":["name"],"spans":[{"text":2,"start":13,"end":23,"label":"NAME"},{"text":2,"start":0,"end":2}]}')
@@ -494,7 +514,7 @@ Authorization: Bearer sk-test-svc-closed
 
 
 
-=== TEST 24: the service fails, closed: the request is refused with 503
+=== TEST 25: the service fails, closed: the request is refused with 503
 --- http_config eval: $::http
 --- config eval: $::config
 --- user_files eval: ::guard_files(verdict => 'not json')
@@ -513,7 +533,7 @@ upstream: POST
 
 
 
-=== TEST 25: the service fails, open: the request goes through
+=== TEST 26: the service fails, open: the request goes through
 --- http_config eval: $::http
 --- config eval: $::config
 --- user_files eval: ::guard_files(verdict => '{"action":"redact","spans":[{"text":9,"start":0,"end":1}]}')
@@ -532,7 +552,7 @@ guardrail "svc-open": the service at "/guard-svc" failed: its spans do not fit t
 
 
 
-=== TEST 26: the service times out: the policy fails closed
+=== TEST 27: the service times out: the policy fails closed
 --- http_config eval: $::http
 --- config eval: $::config
 --- user_files eval: ::guard_files()
@@ -548,7 +568,7 @@ the service at "/guard-slow" failed: it timed out; the request is refused
 
 
 
-=== TEST 27: the audit record and the metrics name detectors and actions, never the text
+=== TEST 28: the audit record and the metrics name detectors and actions, never the text
 --- http_config eval: $::http
 --- config eval: $::config . "    location = /metrics-guard { llmgw_metrics; }\n"
 --- user_files eval: ::guard_files(verdict => '{"action":"log","detectors":["pii"]}')

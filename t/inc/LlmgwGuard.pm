@@ -35,9 +35,10 @@ sub governance {
     my $splits = join ",\n    ", map {
         my $n = $_;
         (qq{"asplit$n": {"kind": "anthropic", "upstream": "mock", "scheme": "http", "base_path": "/sse/split-$n", "keys": $key}},
+         qq{"gsplit$n": {"kind": "gemini", "upstream": "mock", "scheme": "http", "base_path": "/sse/split-$n", "keys": $key}},
          qq{"osplit$n": {"kind": "openai", "upstream": "mock", "scheme": "http", "base_path": "/sse/split-$n", "keys": $key}})
     } @LlmgwTest::split_sizes;
-    my $names = join ", ", map { qq{"asplit$_", "osplit$_"} }
+    my $names = join ", ", map { qq{"asplit$_", "gsplit$_", "osplit$_"} }
         @LlmgwTest::split_sizes;
     my $providers = qq{"anthropic", "gemini", "openai", "echo", $names};
     my $keys = join ",\n    ", map {
@@ -142,6 +143,19 @@ sub anthropic_stream {
     return $s;
 }
 
+sub gemini_stream {
+    my (@deltas) = @_;
+    my $s = '';
+    for my $i (0 .. $#deltas) {
+        my $last = $i == $#deltas;
+        $s .= 'data: {"candidates": [{"content": {"parts": [{"text": ' . $json->encode($deltas[$i]) . '}],"role": "model"}'
+            . ($last ? ',"finishReason": "STOP"' : '') . ',"index": 0}]'
+            . ($last ? ',"usageMetadata": {"promptTokenCount": 9,"candidatesTokenCount": 77,"totalTokenCount": 86}' : '')
+            . ',"modelVersion": "gemini-2.5-flash","responseId": "g-1"}' . "\r\n\r\n";
+    }
+    return $s;
+}
+
 # what an OpenAI SDK makes of a stream: the text, the tool arguments, how
 # it finished, whether it ended with [DONE], any error
 sub openai_text {
@@ -188,6 +202,7 @@ sub import {
     *{"main::guard_files"} = \&files;
     *{"main::openai_stream"} = \&openai_stream;
     *{"main::anthropic_stream"} = \&anthropic_stream;
+    *{"main::gemini_stream"} = \&gemini_stream;
     *{"main::openai_text"} = \&openai_text;
     *{"main::anthropic_text"} = \&anthropic_text;
     *{"main::echoed_body"} = \&echoed_body;
