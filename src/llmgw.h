@@ -564,6 +564,9 @@ ngx_int_t llmgw_send_json_value(ngx_http_request_t *r, ngx_uint_t status,
     json_t *v);
 ngx_buf_t *llmgw_error_body(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 void llmgw_error_for_status(llmgw_ctx_t *ctx, ngx_uint_t status);
+
+/* llmgw_subrequest.c */
+ngx_int_t llmgw_subrequest_headers(ngx_http_request_t *sr, ngx_uint_t json);
 ngx_int_t llmgw_subrequest_rc(ngx_http_request_t *sr, ngx_int_t rc);
 
 /* llmgw_limits.c */

@@ -321,24 +321,3 @@ llmgw_send_json_value(ngx_http_request_t *r, ngx_uint_t status, json_t *v)
     return llmgw_send_json(r, status, b);
 }
 
-
-/* What a subrequest of ours (a token, a guardrail service) returns when it
- * ends: the parent answers for a failure, so the subrequest ends quietly,
- * with no error page (or error_page redirect) of its own, and its error
- * does not take the parent down. */
-
-ngx_int_t
-llmgw_subrequest_rc(ngx_http_request_t *sr, ngx_int_t rc)
-{
-    if (!sr->connection->error
-        && (rc == NGX_ERROR
-            || (rc >= NGX_HTTP_SPECIAL_RESPONSE
-                && rc != NGX_HTTP_REQUEST_TIME_OUT
-                && rc != NGX_HTTP_CLIENT_CLOSED_REQUEST
-                && rc != NGX_HTTP_CLOSE)))
-    {
-        return NGX_OK;
-    }
-
-    return rc;
-}

@@ -106,7 +106,6 @@ static void llmgw_gauth_keep(llmgw_gauth_t *ga, u_char *token, size_t len,
     time_t refresh, time_t until);
 static ngx_int_t llmgw_gauth_fetch(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_gauth_t *ga, time_t now);
-static ngx_int_t llmgw_gauth_clean_headers(ngx_http_request_t *sr);
 static ngx_int_t llmgw_gauth_done(ngx_http_request_t *sr, void *data,
     ngx_int_t rc);
 static ngx_int_t llmgw_gauth_response(ngx_http_request_t *sr,
@@ -721,7 +720,7 @@ llmgw_gauth_fetch(ngx_http_request_t *r, llmgw_ctx_t *ctx, llmgw_gauth_t *ga,
 
     sr->request_body = rb;
 
-    if (llmgw_gauth_clean_headers(sr) != NGX_OK) {
+    if (llmgw_subrequest_headers(sr, 0) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -730,30 +729,6 @@ llmgw_gauth_fetch(ngx_http_request_t *r, llmgw_ctx_t *ctx, llmgw_gauth_t *ga,
                    &ga->email, uri);
 
     return NGX_AGAIN;
-}
-
-
-static ngx_int_t
-llmgw_gauth_clean_headers(ngx_http_request_t *sr)
-{
-    ngx_str_t  server;
-
-    server = sr->headers_in.server;
-
-    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
-
-    if (ngx_list_init(&sr->headers_in.headers, sr->pool, 1,
-                      sizeof(ngx_table_elt_t))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    sr->headers_in.server = server;
-    sr->headers_in.content_length_n = -1;
-    sr->headers_in.keep_alive_n = -1;
-
-    return NGX_OK;
 }
 
 

@@ -189,14 +189,15 @@ llmgw_guard_output_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx,
                           llmgw_guard_alloc, r->pool, &out, &len,
                           &ctx->guard_out);
 
-    if (rc < 0) {
+    if (rc < 0 && side->action == LLMGW_GUARD_REDACT) {
         /* not JSON: checked as text */
         rc = llmgw_guard_redact(side->guard, b->pos, b->last - b->pos,
                                 llmgw_guard_alloc, r->pool, &out, &len,
                                 &ctx->guard_out);
-        if (side->action != LLMGW_GUARD_REDACT) {
-            rc = 0;
-        }
+
+    } else if (rc < 0) {
+        rc = llmgw_guard_scan(side->guard, b->pos, b->last - b->pos,
+                              &ctx->guard_out) < 0 ? -1 : 0;
     }
 
     if (rc < 0) {

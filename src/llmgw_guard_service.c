@@ -57,7 +57,6 @@ static ngx_int_t llmgw_guard_service_body(ngx_http_request_t *r,
     llmgw_ctx_t *ctx, llmgw_guard_call_t *call, ngx_str_t *body);
 static int llmgw_guard_collect(void *data, size_t index, const u_char *text,
     size_t len, const u_char **repl, size_t *repl_len);
-static ngx_int_t llmgw_guard_service_headers(ngx_http_request_t *sr);
 static ngx_int_t llmgw_guard_service_done(ngx_http_request_t *sr, void *data,
     ngx_int_t rc);
 static ngx_int_t llmgw_guard_service_apply(ngx_http_request_t *r,
@@ -177,7 +176,7 @@ llmgw_guard_service_start(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     sr->method = NGX_HTTP_POST;
     ngx_str_set(&sr->method_name, "POST");
 
-    if (llmgw_guard_service_headers(sr) != NGX_OK) {
+    if (llmgw_subrequest_headers(sr, 1) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -257,45 +256,6 @@ llmgw_guard_collect(void *data, size_t index, const u_char *text, size_t len,
 
     return json_array_append_new(call->texts,
                                  json_stringn((char *) text, len));
-}
-
-
-/* the service gets the texts, never the client's headers: its key is no
- * business of a moderation API */
-
-static ngx_int_t
-llmgw_guard_service_headers(ngx_http_request_t *sr)
-{
-    ngx_str_t         server;
-    ngx_table_elt_t  *h;
-
-    server = sr->headers_in.server;
-
-    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
-
-    if (ngx_list_init(&sr->headers_in.headers, sr->pool, 2,
-                      sizeof(ngx_table_elt_t))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    sr->headers_in.server = server;
-    sr->headers_in.keep_alive_n = -1;
-
-    h = ngx_list_push(&sr->headers_in.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_str_set(&h->key, "Content-Type");
-    ngx_str_set(&h->value, "application/json");
-    h->lowcase_key = (u_char *) "content-type";
-    h->hash = ngx_hash_key(h->lowcase_key, h->key.len);
-
-    sr->headers_in.content_type = h;
-
-    return NGX_OK;
 }
 
 

@@ -1,5 +1,5 @@
 /*
- * llmgw unit tests: a few assertion macros, nothing else.
+ * llmgw unit tests: a few assertion macros and an exact-size copy.
  *
  * Every check counts; a failed one prints where and what, and the binary
  * ends with "<name>: N passed, M failed" and exits nonzero if M > 0.
@@ -80,6 +80,26 @@ static unsigned  unit_failed;
                unit_failed);                                                \
         return unit_failed ? 1 : 0;                                         \
     } while (0)
+
+
+/* an exact-size heap copy, so that ASan sees any read past the input */
+
+static inline unsigned char *
+dup_mem(const void *p, size_t n)
+{
+    unsigned char  *b;
+
+    b = malloc(n ? n : 1);
+    if (b == NULL) {
+        abort();
+    }
+
+    if (n) {
+        memcpy(b, p, n);
+    }
+
+    return b;
+}
 
 
 #endif /* _LLMGW_UNIT_H_INCLUDED_ */

@@ -85,25 +85,6 @@ null_alloc(void *data, size_t size)
 }
 
 
-/* an exact-size heap copy, so that ASan sees any read past the input */
-
-static unsigned char *
-dup_mem(const void *p, size_t n)
-{
-    unsigned char  *b;
-
-    b = malloc(n ? n : 1);
-    if (b == NULL) {
-        abort();
-    }
-
-    if (n) {
-        memcpy(b, p, n);
-    }
-
-    return b;
-}
-
 
 static uint64_t
 rnd(uint64_t *s)

@@ -15,25 +15,6 @@
 static const char  *fixtures = "fixtures";
 
 
-/* an exact-size heap copy, so that ASan sees any read past the input */
-
-static unsigned char *
-dup_mem(const void *p, size_t n)
-{
-    unsigned char  *b;
-
-    b = malloc(n ? n : 1);
-    if (b == NULL) {
-        abort();
-    }
-
-    if (n) {
-        memcpy(b, p, n);
-    }
-
-    return b;
-}
-
 
 static llmgw_json_rc_e
 scan_only(const unsigned char *s, size_t n, unsigned depth, size_t *err_off)
