@@ -40,7 +40,7 @@ const llmgw_format_t  llmgw_format_openai = {
     sizeof(llmgw_openai_enc_t),
     llmgw_openai_request_out, NULL, llmgw_openai_error_in,
     llmgw_openai_decode, NULL, 0,
-    NULL, NULL
+    NULL, NULL, NULL
 };
 
 

@@ -30,6 +30,8 @@ llmgw_format(llmgw_format_e f)
         return &llmgw_format_anthropic;
     case LLMGW_FORMAT_GEMINI:
         return &llmgw_format_gemini;
+    case LLMGW_FORMAT_RESPONSES:
+        return &llmgw_format_responses;
     default:
         return &llmgw_format_openai;
     }
@@ -254,6 +256,10 @@ llmgw_xstream_init(llmgw_xstream_t *s, const llmgw_format_t *provider,
 void
 llmgw_xstream_free(llmgw_xstream_t *s)
 {
+    if (s->client && s->client->enc_free && s->enc) {
+        s->client->enc_free(s);
+    }
+
     free(s->dec);
     free(s->enc);
     s->dec = NULL;

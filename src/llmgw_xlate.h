@@ -27,6 +27,7 @@ typedef enum {
     LLMGW_FORMAT_GEMINI,
     LLMGW_FORMAT_BEDROCK,
     LLMGW_FORMAT_COHERE,
+    LLMGW_FORMAT_RESPONSES,
     LLMGW_FORMATS
 } llmgw_format_e;
 
@@ -199,6 +200,10 @@ struct llmgw_format_s {
     json_t  *(*embed_out)(json_t *canon, const llmgw_xreq_t *opt,
                           llmgw_xerr_t *err);
     json_t  *(*embed_in)(json_t *resp, const char *model, llmgw_xerr_t *err);
+
+    /* the client side's: frees what the encoder holds outside s->enc, on
+     * any stream (ended or cut); NULL: nothing */
+    void     (*enc_free)(llmgw_xstream_t *s);
 };
 
 
@@ -209,8 +214,11 @@ extern const llmgw_format_t  llmgw_format_vertex_predict; /* embeddings */
 /* Bedrock's Converse API; embeddings through InvokeModel (Titan, Cohere) */
 extern const llmgw_format_t  llmgw_format_bedrock;
 extern const llmgw_format_t  llmgw_format_cohere;       /* Cohere's v2 API */
+/* OpenAI's Responses API, a client format only */
+extern const llmgw_format_t  llmgw_format_responses;
 
-/* the format of a client side: OpenAI, Anthropic or Gemini */
+/* the format of a client side: OpenAI, Anthropic, Gemini or the Responses
+ * API */
 const llmgw_format_t *llmgw_format(llmgw_format_e f);
 
 

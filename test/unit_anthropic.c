@@ -162,6 +162,19 @@ test_request_in(void)
         "{\"role\":\"user\",\"content\":\"Hi\"},"
         "{\"role\":\"assistant\",\"content\":\"Hello\"}]}");
 
+    check_in("request_in: system entries in messages stay where they are",
+        "{\"model\":\"m\",\"system\":\"First.\",\"messages\":["
+        "{\"role\":\"user\",\"content\":\"Hi\"},"
+        "{\"role\":\"system\",\"content\":[{\"type\":\"text\","
+        "\"text\":\"Second.\",\"cache_control\":{\"type\":\"ephemeral\"}}]},"
+        "{\"role\":\"user\",\"content\":\"Again\"}]}",
+
+        "{\"model\":\"m\",\"messages\":["
+        "{\"role\":\"system\",\"content\":\"First.\"},"
+        "{\"role\":\"user\",\"content\":\"Hi\"},"
+        "{\"role\":\"system\",\"content\":\"Second.\"},"
+        "{\"role\":\"user\",\"content\":\"Again\"}]}");
+
     check_in_member("request_in: images", "{\"model\":\"m\","
         "\"messages\":[{\"role\":\"user\",\"content\":["
         "{\"type\":\"text\",\"text\":\"What is this?\"},"
@@ -238,8 +251,10 @@ test_request_in(void)
     check_in_bad("{\"messages\":[]}", "messages");
     check_in_bad("{\"model\":3," MSG "}", "model");
     check_in_bad("{\"messages\":[\"hi\"]}", "messages[0].role");
-    check_in_bad("{\"messages\":[{\"role\":\"system\",\"content\":\"x\"}]}",
+    check_in_bad("{\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}",
                  "messages[0].role");
+    check_in_bad("{\"messages\":[{\"role\":\"system\",\"content\":5}]}",
+                 "system");
     check_in_bad("{\"messages\":[{\"role\":\"user\",\"content\":\"a\"},"
                  "{\"role\":\"user\",\"content\":5}]}",
                  "messages[1].content");

@@ -1046,8 +1046,8 @@ test_stream_cut(void)
 
     static const char  *files[] = {
         "gemini-streaming-success-basic-reply-short.sse",
-        "gemini-streaming-success-thinking-function-call-thought-summary-"
-        "signature.sse",
+        ("gemini-streaming-success-thinking-function-call-thought-summary-"
+         "signature.sse"),
         "gemini-streaming-failure-recitation-no-content.sse"
     };
 

@@ -160,7 +160,7 @@ const llmgw_format_t  llmgw_format_anthropic = {
     llmgw_anthropic_request_out, llmgw_anthropic_response_in,
     llmgw_anthropic_error_in, llmgw_anthropic_decode, NULL,
     sizeof(llmgw_anthropic_dec_t),
-    NULL, NULL
+    NULL, NULL, NULL
 };
 
 
@@ -246,17 +246,26 @@ llmgw_anthropic_messages_in(json_t *req, json_t *canon, llmgw_xerr_t *err)
         const char  *role;
 
         role = llmgw_json_str(m, "role", NULL);
+        content = json_object_get(m, "content");
+
+        if (role && strcmp(role, "system") == 0) {
+            /* Claude Code puts some of its instructions there; Anthropic
+             * takes them as system text where they stand */
+            if (llmgw_anthropic_system_in(content, out, err) != 0) {
+                return -1;
+            }
+
+            continue;
+        }
 
         if (role == NULL
             || (strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0))
         {
             llmgw_xerr(err, 400, LLMGW_ANTHROPIC_INVALID,
-                       "messages[%zu].role must be \"user\" or \"assistant\"",
-                       i);
+                       "messages[%zu].role must be \"user\", \"assistant\" "
+                       "or \"system\"", i);
             return -1;
         }
-
-        content = json_object_get(m, "content");
 
         if (json_is_string(content)) {
             msg = json_pack("{s:s,s:O}", "role", role, "content", content);

@@ -151,7 +151,8 @@ const llmgw_format_t  llmgw_format_bedrock = {
     sizeof(llmgw_bedrock_dec_t),
 
     llmgw_bedrock_embed_out,
-    llmgw_bedrock_embed_in
+    llmgw_bedrock_embed_in,
+    NULL
 };
 
 

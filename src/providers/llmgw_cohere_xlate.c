@@ -133,7 +133,8 @@ const llmgw_format_t  llmgw_format_cohere = {
     sizeof(llmgw_cohere_dec_t),
 
     llmgw_cohere_embed_out,
-    llmgw_cohere_embed_in
+    llmgw_cohere_embed_in,
+    NULL
 };
 
 

@@ -9,6 +9,7 @@
 
 
 #include "llmgw_xlate.h"
+#include "llmgw_gemini_client.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,11 +120,11 @@ const llmgw_format_t  llmgw_format_gemini = {
     LLMGW_FORMAT_GEMINI,
     "gemini",
 
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    0,
+    llmgw_gemini_client_request_in,
+    llmgw_gemini_client_response_out,
+    llmgw_gemini_client_encode,
+    llmgw_gemini_client_error_out,
+    sizeof(llmgw_gemini_enc_t),
 
     llmgw_gemini_request_out,
     llmgw_gemini_response_in,
@@ -133,7 +134,9 @@ const llmgw_format_t  llmgw_format_gemini = {
     sizeof(llmgw_gemini_dec_t),
 
     llmgw_gemini_embed_out,
-    llmgw_gemini_embed_in
+    llmgw_gemini_embed_in,
+
+    llmgw_gemini_client_free
 };
 
 

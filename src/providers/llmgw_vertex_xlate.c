@@ -23,7 +23,7 @@ const llmgw_format_t  llmgw_format_vertex_predict = {
     LLMGW_FORMAT_GEMINI, "vertex-predict",
     NULL, NULL, NULL, NULL, 0,
     NULL, NULL, NULL, NULL, NULL, 0,
-    llmgw_vertex_embed_out, llmgw_vertex_embed_in
+    llmgw_vertex_embed_out, llmgw_vertex_embed_in, NULL
 };
 
 
