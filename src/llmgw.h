@@ -42,7 +42,11 @@ typedef enum {
     LLMGW_EP_MODELS,
     LLMGW_EP_USAGE,
     LLMGW_EP_MESSAGES,          /* Anthropic's */
-    LLMGW_EP_COUNT_TOKENS       /* Anthropic's, answered here */
+    LLMGW_EP_COUNT_TOKENS,      /* Anthropic's, answered here */
+    LLMGW_EP_RESPONSES,         /* OpenAI's Responses API */
+    LLMGW_EP_GENERATE,          /* Gemini's generateContent and
+                                   streamGenerateContent */
+    LLMGW_EP_GEMINI_COUNT       /* Gemini's countTokens, answered here */
 } llmgw_endpoint_e;
 
 
@@ -153,6 +157,8 @@ typedef struct {
     /* the upstream URI and the provider's credentials */
     ngx_int_t                  (*build)(ngx_http_request_t *r,
                                         llmgw_ctx_t *ctx);
+    /* serves OpenAI's Responses API itself: its requests pass through */
+    unsigned                     responses:1;
 } llmgw_provider_kind_t;
 
 
@@ -229,6 +235,8 @@ typedef struct {
     llmgw_entity_t               entity;     /* parent: team or customer */
     ngx_str_t                    tag;        /* store hash tag: the top entity */
     ngx_array_t                  fallbacks;  /* ngx_str_t: model names */
+    ngx_array_t                  aliases;    /* llmgw_alias_t: the key's,
+                                                before the file's */
     unsigned                     metrics_key:2; /* per worker: 0 not yet
                                                    known, 1 its own series,
                                                    2 "_other" */
@@ -237,7 +245,9 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                    from;       /* name or pattern */
-    ngx_str_t                    to;
+    ngx_str_t                    to;         /* a '*' in it: the name asked
+                                                for */
+    unsigned                     pattern:1;
 } llmgw_alias_t;
 
 
@@ -366,6 +376,9 @@ typedef struct {
     llmgw_json_span_t            fallbacks;
     llmgw_json_span_t            temperature;
     llmgw_json_span_t            tools;
+    llmgw_json_span_t            max_output_tokens;  /* Responses API */
+    llmgw_json_span_t            contents;           /* Gemini's */
+    llmgw_json_span_t            generation_config;  /* Gemini's */
     llmgw_json_scan_t            scan;
 } llmgw_request_fields_t;
 
@@ -398,6 +411,8 @@ struct llmgw_ctx_s {
     ngx_str_t                    body;       /* the client's, contiguous */
     llmgw_request_fields_t       fields;
     ngx_str_t                    model;      /* as the client named it */
+    int64_t                      max_output; /* tokens asked for; -1: not
+                                                said */
     ngx_str_t                    upstream_model;
     ngx_str_t                    upstream_uri;
     ngx_str_t                    upstream_auth; /* Authorization value */
@@ -537,8 +552,8 @@ ngx_int_t llmgw_guard_output_end(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 
 /* llmgw_route.c */
 ngx_int_t llmgw_route(ngx_http_request_t *r, llmgw_ctx_t *ctx);
-llmgw_route_t *llmgw_route_target(llmgw_ctx_t *ctx, ngx_str_t *name,
-    ngx_str_t *model);
+llmgw_route_t *llmgw_route_target(ngx_pool_t *pool, llmgw_ctx_t *ctx,
+    ngx_str_t *name, ngx_str_t *model);
 ngx_uint_t llmgw_route_serves(llmgw_route_t *rt, ngx_str_t *model);
 ngx_int_t llmgw_model_match(ngx_str_t *pattern, ngx_str_t *model);
 ngx_int_t llmgw_models_match(ngx_array_t *patterns, ngx_str_t *model);
@@ -563,6 +578,7 @@ ngx_int_t llmgw_send_json(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t llmgw_send_json_value(ngx_http_request_t *r, ngx_uint_t status,
     json_t *v);
 ngx_buf_t *llmgw_error_body(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+ngx_buf_t *llmgw_error_event(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 void llmgw_error_for_status(llmgw_ctx_t *ctx, ngx_uint_t status);
 
 /* llmgw_subrequest.c */
@@ -676,6 +692,10 @@ ngx_int_t llmgw_filter_init(ngx_conf_t *cf);
 
 /* llmgw_usage.c */
 void llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len);
+void llmgw_usage_captured(llmgw_ctx_t *ctx);
+void llmgw_usage_parse_gemini(llmgw_usage_t *u, const u_char *p, size_t len);
+void llmgw_usage_from_gemini_event(llmgw_ctx_t *ctx, const u_char *data,
+    size_t len);
 void llmgw_usage_from_event(llmgw_ctx_t *ctx, const u_char *data,
     size_t len, ngx_uint_t *drop);
 void llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len);

@@ -20,6 +20,7 @@ static void llmgw_body_handler(ngx_http_request_t *r);
 static ngx_int_t llmgw_count_tokens(ngx_http_request_t *r,
     llmgw_ctx_t *ctx);
 static llmgw_endpoint_e llmgw_endpoint(ngx_http_request_t *r);
+static llmgw_format_e llmgw_endpoint_format(llmgw_endpoint_e ep);
 static void llmgw_ctx_cleanup(void *data);
 
 
@@ -86,9 +87,7 @@ llmgw_access_start(ngx_http_request_t *r)
     llmgw_trace_start(r, ctx);
 
     ctx->endpoint = llmgw_endpoint(r);
-    ctx->client_format = (ctx->endpoint == LLMGW_EP_MESSAGES
-                          || ctx->endpoint == LLMGW_EP_COUNT_TOKENS)
-                         ? LLMGW_FORMAT_ANTHROPIC : LLMGW_FORMAT_OPENAI;
+    ctx->client_format = llmgw_endpoint_format(ctx->endpoint);
 
     if (ctx->endpoint == LLMGW_EP_UNKNOWN) {
         llmgw_fail(r, ctx, NGX_HTTP_NOT_FOUND, "not_found_error",
@@ -206,7 +205,9 @@ llmgw_access_steps(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 
         rc = llmgw_request_read(r, ctx);
 
-        if (rc == NGX_OK && ctx->endpoint == LLMGW_EP_COUNT_TOKENS) {
+        if (rc == NGX_OK && (ctx->endpoint == LLMGW_EP_COUNT_TOKENS
+                             || ctx->endpoint == LLMGW_EP_GEMINI_COUNT))
+        {
             return NGX_OK;
         }
 
@@ -292,8 +293,8 @@ llmgw_access_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 }
 
 
-/* Anthropic's count_tokens, answered here with the estimate governance
- * makes: a token per 4 bytes of the request */
+/* Anthropic's count_tokens and Gemini's countTokens, answered here with
+ * the estimate governance makes: a token per 4 bytes of the request */
 
 static ngx_int_t
 llmgw_count_tokens(ngx_http_request_t *r, llmgw_ctx_t *ctx)
@@ -309,7 +310,9 @@ llmgw_count_tokens(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         return NGX_DONE;
     }
 
-    b->last = ngx_sprintf(b->last, "{\"input_tokens\":%uz}\n",
+    b->last = ngx_sprintf(b->last, "{\"%s\":%uz}\n",
+                          ctx->endpoint == LLMGW_EP_GEMINI_COUNT
+                          ? "totalTokens" : "input_tokens",
                           (ctx->body.len + 3) / 4);
 
     ngx_http_finalize_request(r, llmgw_send_json(r, NGX_HTTP_OK, b));
@@ -340,6 +343,10 @@ llmgw_endpoint(ngx_http_request_t *r)
         return LLMGW_EP_COUNT_TOKENS;
     }
 
+    if (llmgw_ends_with("/responses")) {
+        return LLMGW_EP_RESPONSES;
+    }
+
     if (llmgw_ends_with("/embeddings")) {
         return LLMGW_EP_EMBEDDINGS;
     }
@@ -352,9 +359,41 @@ llmgw_endpoint(ngx_http_request_t *r)
         return LLMGW_EP_USAGE;
     }
 
+    if (llmgw_ends_with(":generateContent")
+        || llmgw_ends_with(":streamGenerateContent"))
+    {
+        return LLMGW_EP_GENERATE;
+    }
+
+    if (llmgw_ends_with(":countTokens")) {
+        return LLMGW_EP_GEMINI_COUNT;
+    }
+
 #undef llmgw_ends_with
 
     return LLMGW_EP_UNKNOWN;
+}
+
+
+static llmgw_format_e
+llmgw_endpoint_format(llmgw_endpoint_e ep)
+{
+    switch (ep) {
+
+    case LLMGW_EP_MESSAGES:
+    case LLMGW_EP_COUNT_TOKENS:
+        return LLMGW_FORMAT_ANTHROPIC;
+
+    case LLMGW_EP_RESPONSES:
+        return LLMGW_FORMAT_RESPONSES;
+
+    case LLMGW_EP_GENERATE:
+    case LLMGW_EP_GEMINI_COUNT:
+        return LLMGW_FORMAT_GEMINI;
+
+    default:
+        return LLMGW_FORMAT_OPENAI;
+    }
 }
 
 

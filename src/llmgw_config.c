@@ -38,6 +38,10 @@ static char *llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj);
 static char *llmgw_conf_routes(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk,
     json_t *arr);
 static char *llmgw_conf_aliases(llmgw_conf_ctx_t *cx, json_t *root);
+static char *llmgw_conf_alias_map(llmgw_conf_ctx_t *cx, json_t *obj,
+    ngx_array_t *aliases);
+static char *llmgw_conf_alias(llmgw_conf_ctx_t *cx, ngx_array_t *aliases,
+    const char *from, json_t *v);
 static char *llmgw_conf_rules(llmgw_conf_ctx_t *cx, json_t *root);
 static char *llmgw_conf_rule(llmgw_conf_ctx_t *cx, json_t *obj);
 static void llmgw_conf_apply_rules(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk);
@@ -1089,7 +1093,7 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
                                    "expires_at", "providers", "team",
                                    "customer", "rate_limit", "budgets",
                                    "fallbacks", "audit_content",
-                                   "guardrails", NULL };
+                                   "guardrails", "aliases", NULL };
 
     if (!json_is_object(obj)) {
         return llmgw_conf_error(cx, "must be an object");
@@ -1098,7 +1102,9 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
     vk = ngx_pcalloc(cx->cf->pool, sizeof(llmgw_vkey_t));
     if (vk == NULL
         || ngx_array_init(&vk->fallbacks, cx->cf->pool, 2, sizeof(ngx_str_t))
-           != NGX_OK)
+           != NGX_OK
+        || ngx_array_init(&vk->aliases, cx->cf->pool, 1,
+                          sizeof(llmgw_alias_t)) != NGX_OK)
     {
         return NGX_CONF_ERROR;
     }
@@ -1172,6 +1178,14 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
     v = json_object_get(obj, "fallbacks");
     if (v) {
         rv = llmgw_conf_models(cx, &vk->fallbacks, v, "fallbacks");
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    v = json_object_get(obj, "aliases");
+    if (v) {
+        rv = llmgw_conf_alias_map(cx, v, &vk->aliases);
         if (rv != NGX_CONF_OK) {
             return rv;
         }
@@ -1285,9 +1299,7 @@ llmgw_conf_routes(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk, json_t *arr)
 static char *
 llmgw_conf_aliases(llmgw_conf_ctx_t *cx, json_t *root)
 {
-    json_t         *obj, *v;
-    const char     *from;
-    llmgw_alias_t  *a;
+    json_t  *obj;
 
     obj = json_object_get(root, "aliases");
     if (obj == NULL) {
@@ -1297,36 +1309,84 @@ llmgw_conf_aliases(llmgw_conf_ctx_t *cx, json_t *root)
     ngx_cpystrn((u_char *) cx->where, (u_char *) "aliases",
                 sizeof(cx->where));
 
+    return llmgw_conf_alias_map(cx, obj, &cx->lmcf->aliases);
+}
+
+
+/* names first, then patterns in the file's order: a name always wins over
+ * a pattern that also matches it */
+
+static char *
+llmgw_conf_alias_map(llmgw_conf_ctx_t *cx, json_t *obj, ngx_array_t *aliases)
+{
+    char        *rv;
+    json_t      *v;
+    ngx_uint_t   patterns;
+    const char  *from;
+
     if (!json_is_object(obj)) {
-        return llmgw_conf_error(cx, "must map model names to model names");
+        return llmgw_conf_error(cx, "\"aliases\" must map model names to "
+                                "model names");
     }
 
-    json_object_foreach(obj, from, v) {
-        if (!json_is_string(v) || json_string_length(v) == 0
-            || json_string_length(v) > LLMGW_MAX_MODEL_LEN
-            || *from == '\0')
-        {
-            return llmgw_conf_error(cx, "\"%s\" must map to a model name",
-                                    from);
-        }
+    for (patterns = 0; patterns < 2; patterns++) {
+        json_object_foreach(obj, from, v) {
+            if ((strpbrk(from, "*?[") != NULL) != patterns) {
+                continue;
+            }
 
-        a = ngx_array_push(&cx->lmcf->aliases);
-        if (a == NULL) {
-            return NGX_CONF_ERROR;
+            rv = llmgw_conf_alias(cx, aliases, from, v);
+            if (rv != NGX_CONF_OK) {
+                return rv;
+            }
         }
-
-        a->from.len = ngx_strlen(from);
-        a->from.data = ngx_pnalloc(cx->cf->pool, a->from.len + 1);
-        a->to.len = json_string_length(v);
-        a->to.data = ngx_pnalloc(cx->cf->pool, a->to.len + 1);
-        if (a->from.data == NULL || a->to.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_cpystrn(a->from.data, (u_char *) from, a->from.len + 1);
-        ngx_cpystrn(a->to.data, (u_char *) json_string_value(v),
-                    a->to.len + 1);
     }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+llmgw_conf_alias(llmgw_conf_ctx_t *cx, ngx_array_t *aliases,
+    const char *from, json_t *v)
+{
+    const char     *to, *star;
+    llmgw_alias_t  *a;
+
+    to = json_is_string(v) ? json_string_value(v) : NULL;
+
+    if (to == NULL || *to == '\0' || *from == '\0'
+        || json_string_length(v) > LLMGW_MAX_MODEL_LEN
+        || ngx_strlen(from) > LLMGW_MAX_MODEL_LEN)
+    {
+        return llmgw_conf_error(cx, "alias \"%s\" must map to a model name",
+                                from);
+    }
+
+    star = strchr(to, '*');
+
+    if (star && (strchr(star + 1, '*') || strpbrk(to, "?["))) {
+        return llmgw_conf_error(cx, "alias \"%s\": its target may hold one "
+                                "'*' (the name asked for), no other "
+                                "pattern", from);
+    }
+
+    a = ngx_array_push(aliases);
+    if (a == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    a->pattern = (strpbrk(from, "*?[") != NULL);
+    a->from.len = ngx_strlen(from);
+    a->from.data = ngx_pnalloc(cx->cf->pool, a->from.len + 1);
+    a->to.len = json_string_length(v);
+    a->to.data = ngx_pnalloc(cx->cf->pool, a->to.len + 1);
+    if (a->from.data == NULL || a->to.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_cpystrn(a->from.data, (u_char *) from, a->from.len + 1);
+    ngx_cpystrn(a->to.data, (u_char *) to, a->to.len + 1);
 
     return NGX_CONF_OK;
 }

@@ -1,11 +1,23 @@
 /*
  * llmgw: errors in the client's API format, never an nginx HTML page.
  *
- * OpenAI: {"error":{"message":"...","type":"...","param":null,"code":"..."}}
+ * OpenAI (and its Responses API):
+ *   {"error":{"message":"...","type":"...","param":null,"code":"..."}}
+ * Anthropic: {"type":"error","error":{"type":"...","message":"..."}}
+ * Gemini: {"error":{"code":429,"message":"...","status":"RESOURCE_EXHAUSTED",
+ *   "details":[{"@type":"...ErrorInfo","reason":code,"domain":"llmgw",
+ *   "metadata":{"type":type}}]}}
  */
 
 
 #include "llmgw.h"
+
+
+static ngx_buf_t *llmgw_error_body_anthropic(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx);
+static ngx_buf_t *llmgw_error_body_gemini(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx);
+static const char *llmgw_google_status(ngx_uint_t status);
 
 
 ngx_int_t
@@ -134,8 +146,6 @@ llmgw_error_for_status(llmgw_ctx_t *ctx, ngx_uint_t status)
 }
 
 
-/* Anthropic's {"type":"error","error":{"type","message"}} */
-
 static ngx_buf_t *
 llmgw_error_body_anthropic(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
@@ -166,6 +176,153 @@ llmgw_error_body_anthropic(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 }
 
 
+static ngx_buf_t *
+llmgw_error_body_gemini(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    size_t       len;
+    ngx_buf_t   *b;
+    const char  *status;
+
+    static u_char  prefix[] = "{\"error\":{\"code\":";
+    static u_char  message[] = ",\"message\":\"";
+    static u_char  gstatus[] = "\",\"status\":\"";
+    static u_char  reason[] = "\",\"details\":[{\"@type\":"
+        "\"type.googleapis.com/google.rpc.ErrorInfo\",\"reason\":\"";
+    static u_char  type[] = "\",\"domain\":\"llmgw\",\"metadata\":"
+        "{\"type\":\"";
+    static u_char  suffix[] = "\"}}]}}\n";
+
+    status = llmgw_google_status(ctx->status);
+
+    len = sizeof(prefix) - 1 + NGX_INT_T_LEN + sizeof(message) - 1
+          + llmgw_json_escape_len(ctx->error_msg.data, ctx->error_msg.len)
+          + sizeof(gstatus) - 1 + ngx_strlen(status)
+          + sizeof(reason) - 1 + ctx->error_code.len
+          + sizeof(type) - 1 + ctx->error_type.len + sizeof(suffix) - 1;
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    b->last = ngx_cpymem(b->last, prefix, sizeof(prefix) - 1);
+    b->last = ngx_sprintf(b->last, "%i", ctx->status);
+    b->last = ngx_cpymem(b->last, message, sizeof(message) - 1);
+    b->last = llmgw_json_escape(b->last, ctx->error_msg.data,
+                                ctx->error_msg.len);
+    b->last = ngx_cpymem(b->last, gstatus, sizeof(gstatus) - 1);
+    b->last = ngx_cpymem(b->last, status, ngx_strlen(status));
+    b->last = ngx_cpymem(b->last, reason, sizeof(reason) - 1);
+    b->last = ngx_cpymem(b->last, ctx->error_code.data, ctx->error_code.len);
+    b->last = ngx_cpymem(b->last, type, sizeof(type) - 1);
+    b->last = ngx_cpymem(b->last, ctx->error_type.data, ctx->error_type.len);
+    b->last = ngx_cpymem(b->last, suffix, sizeof(suffix) - 1);
+
+    return b;
+}
+
+
+/* google.rpc.Code's name for an HTTP status, as Google's APIs map them */
+
+static const char *
+llmgw_google_status(ngx_uint_t status)
+{
+    switch (status) {
+    case NGX_HTTP_BAD_REQUEST:
+    case NGX_HTTP_NOT_ALLOWED:
+    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
+        return "INVALID_ARGUMENT";
+    case NGX_HTTP_UNAUTHORIZED:
+        return "UNAUTHENTICATED";
+    case NGX_HTTP_FORBIDDEN:
+        return "PERMISSION_DENIED";
+    case NGX_HTTP_NOT_FOUND:
+        return "NOT_FOUND";
+    case LLMGW_HTTP_PAYMENT_REQUIRED:
+    case NGX_HTTP_TOO_MANY_REQUESTS:
+        return "RESOURCE_EXHAUSTED";
+    case NGX_HTTP_REQUEST_TIME_OUT:
+    case NGX_HTTP_GATEWAY_TIME_OUT:
+        return "DEADLINE_EXCEEDED";
+    case NGX_HTTP_NOT_IMPLEMENTED:
+        return "UNIMPLEMENTED";
+    case NGX_HTTP_BAD_GATEWAY:
+    case NGX_HTTP_SERVICE_UNAVAILABLE:
+    case 529:
+        return "UNAVAILABLE";
+    default:
+        return status >= 500 ? "INTERNAL" : "FAILED_PRECONDITION";
+    }
+}
+
+
+/*
+ * The error as the last event of a stream, in the client's format:
+ * OpenAI's chat: data: {error}; Anthropic's: event: error; the Responses
+ * API's: response.failed; Gemini's: the error object on a line of its own,
+ * no "data:", as Google ends a stream that fails (its SDKs raise it; as a
+ * data event they take it for an empty answer).
+ */
+
+ngx_buf_t *
+llmgw_error_event(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    size_t      len;
+    ngx_buf_t  *body, *b;
+
+    static u_char  failed[] = "event: response.failed\ndata: "
+        "{\"type\":\"response.failed\",\"response\":{\"object\":"
+        "\"response\",\"status\":\"failed\",\"error\":{\"code\":\"";
+    static u_char  message[] = "\",\"message\":\"";
+    static u_char  failed_end[] = "\"}}}\n\n";
+
+    if (ctx->client_format == LLMGW_FORMAT_RESPONSES) {
+        len = sizeof(failed) - 1 + ctx->error_type.len + sizeof(message) - 1
+              + llmgw_json_escape_len(ctx->error_msg.data, ctx->error_msg.len)
+              + sizeof(failed_end) - 1;
+
+        b = ngx_create_temp_buf(r->pool, len);
+        if (b == NULL) {
+            return NULL;
+        }
+
+        b->last = ngx_cpymem(b->last, failed, sizeof(failed) - 1);
+        b->last = ngx_cpymem(b->last, ctx->error_type.data,
+                             ctx->error_type.len);
+        b->last = ngx_cpymem(b->last, message, sizeof(message) - 1);
+        b->last = llmgw_json_escape(b->last, ctx->error_msg.data,
+                                    ctx->error_msg.len);
+        b->last = ngx_cpymem(b->last, failed_end, sizeof(failed_end) - 1);
+
+        return b;
+    }
+
+    body = llmgw_error_body(r, ctx);
+    if (body == NULL || ctx->client_format == LLMGW_FORMAT_GEMINI) {
+        return body;
+    }
+
+    /* the body ends with "\n" */
+    len = sizeof("event: error\n") - 1 + sizeof("data: ") - 1
+          + (body->last - body->pos) + sizeof("\n\n") - 1;
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    if (ctx->client_format == LLMGW_FORMAT_ANTHROPIC) {
+        b->last = ngx_cpymem(b->last, "event: error\n", 13);
+    }
+
+    b->last = ngx_cpymem(b->last, "data: ", 6);
+    b->last = ngx_cpymem(b->last, body->pos, body->last - body->pos - 1);
+    b->last = ngx_cpymem(b->last, "\n\n", 2);
+
+    return b;
+}
+
+
 ngx_buf_t *
 llmgw_error_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
@@ -174,6 +331,10 @@ llmgw_error_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 
     if (ctx->client_format == LLMGW_FORMAT_ANTHROPIC) {
         return llmgw_error_body_anthropic(r, ctx);
+    }
+
+    if (ctx->client_format == LLMGW_FORMAT_GEMINI) {
+        return llmgw_error_body_gemini(r, ctx);
     }
 
     static u_char  prefix[] = "{\"error\":{\"message\":\"";

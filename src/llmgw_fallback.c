@@ -21,8 +21,9 @@ static void llmgw_attempt_record(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     ngx_uint_t status);
 static ngx_int_t llmgw_fallback_pick(ngx_http_request_t *r,
     llmgw_ctx_t *ctx);
-static llmgw_route_t *llmgw_fallback_named(llmgw_ctx_t *ctx,
-    ngx_array_t *names, ngx_str_t *model, llmgw_api_key_t **key);
+static llmgw_route_t *llmgw_fallback_named(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx, ngx_array_t *names, ngx_str_t *model,
+    llmgw_api_key_t **key);
 static llmgw_route_t *llmgw_fallback_auto(llmgw_ctx_t *ctx, ngx_str_t *model,
     llmgw_api_key_t **key);
 static ngx_uint_t llmgw_fallback_usable(llmgw_ctx_t *ctx, llmgw_route_t *rt,
@@ -119,10 +120,11 @@ llmgw_fallback_pick(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     llmgw_api_key_t  *key;
 
     if (ctx->fallbacks) {
-        rt = llmgw_fallback_named(ctx, ctx->fallbacks, &model, &key);
+        rt = llmgw_fallback_named(r, ctx, ctx->fallbacks, &model, &key);
 
     } else if (ctx->vkey->fallbacks.nelts) {
-        rt = llmgw_fallback_named(ctx, &ctx->vkey->fallbacks, &model, &key);
+        rt = llmgw_fallback_named(r, ctx, &ctx->vkey->fallbacks, &model,
+                                  &key);
 
     } else {
         rt = llmgw_fallback_auto(ctx, &model, &key);
@@ -151,8 +153,8 @@ llmgw_fallback_pick(ngx_http_request_t *r, llmgw_ctx_t *ctx)
  * usable key */
 
 static llmgw_route_t *
-llmgw_fallback_named(llmgw_ctx_t *ctx, ngx_array_t *names, ngx_str_t *model,
-    llmgw_api_key_t **key)
+llmgw_fallback_named(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    ngx_array_t *names, ngx_str_t *model, llmgw_api_key_t **key)
 {
     ngx_str_t      *name;
     llmgw_route_t  *rt;
@@ -160,7 +162,8 @@ llmgw_fallback_named(llmgw_ctx_t *ctx, ngx_array_t *names, ngx_str_t *model,
     name = names->elts;
 
     while (ctx->next_target < names->nelts) {
-        rt = llmgw_route_target(ctx, &name[ctx->next_target++], model);
+        rt = llmgw_route_target(r->pool, ctx,
+                                &name[ctx->next_target++], model);
 
         if (rt && llmgw_fallback_usable(ctx, rt, model, key)) {
             return rt;

@@ -27,7 +27,8 @@ static ngx_int_t llmgw_sse_body(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     ngx_chain_t *in);
 static void *llmgw_sse_alloc(void *data, size_t size);
 static int llmgw_sse_event(void *data, const unsigned char *raw, size_t len);
-static ngx_int_t llmgw_sse_has_usage(const u_char *p, size_t len);
+static ngx_int_t llmgw_sse_has_usage(const u_char *p, size_t len,
+    llmgw_format_e format);
 static ngx_int_t llmgw_sse_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     const char *msg);
 
@@ -157,7 +158,13 @@ llmgw_header_filter(ngx_http_request_t *r)
             return NGX_ERROR;
         }
 
-        llmgw_json_capture_init(ctx->capture, "usage", 5);
+        if (ctx->pformat->format == LLMGW_FORMAT_GEMINI) {
+            llmgw_json_capture_init(ctx->capture, "usageMetadata", 13);
+
+        } else {
+            llmgw_json_capture_init(ctx->capture, "usage", 5);
+        }
+
         ctx->resp_mode = LLMGW_RESP_JSON;
         r->filter_need_in_memory = 1;
     }
@@ -289,9 +296,8 @@ llmgw_json_body(ngx_http_request_t *r, llmgw_ctx_t *ctx, ngx_chain_t *in)
             llmgw_json_capture_feed(ctx->capture, b->pos, b->last - b->pos);
         }
 
-        if (b->last_buf && ctx->capture->done && !ctx->capture->overflow) {
-            llmgw_usage_parse(&ctx->usage, ctx->capture->value,
-                              ctx->capture->value_len);
+        if (b->last_buf) {
+            llmgw_usage_captured(ctx);
         }
     }
 }
@@ -430,7 +436,7 @@ llmgw_sse_event(void *data, const unsigned char *raw, size_t len)
 
     /* most events are deltas without usage, or "usage":null */
 
-    if (llmgw_sse_has_usage(raw, len)) {
+    if (llmgw_sse_has_usage(raw, len, ctx->pformat->format)) {
         buf = ngx_pnalloc(r->pool, len);
         if (buf == NULL) {
             return 1;
@@ -443,6 +449,9 @@ llmgw_sse_event(void *data, const unsigned char *raw, size_t len)
 
         } else if (ctx->pformat->format == LLMGW_FORMAT_ANTHROPIC) {
             llmgw_usage_from_anthropic_event(ctx, f.data, f.data_len);
+
+        } else if (ctx->pformat->format == LLMGW_FORMAT_GEMINI) {
+            llmgw_usage_from_gemini_event(ctx, f.data, f.data_len);
 
         } else {
             llmgw_usage_from_event(ctx, f.data, f.data_len, &drop);
@@ -461,22 +470,33 @@ llmgw_sse_event(void *data, const unsigned char *raw, size_t len)
 }
 
 
-/* a "usage" member whose value is an object */
+/* a "usage" member (Gemini's "usageMetadata") whose value is an object */
 
 static ngx_int_t
-llmgw_sse_has_usage(const u_char *p, size_t len)
+llmgw_sse_has_usage(const u_char *p, size_t len, llmgw_format_e format)
 {
+    size_t         n;
+    const char    *name;
     const u_char  *q, *last;
+
+    if (format == LLMGW_FORMAT_GEMINI) {
+        name = "\"usageMetadata\"";
+        n = sizeof("\"usageMetadata\"") - 1;
+
+    } else {
+        name = "\"usage\"";
+        n = sizeof("\"usage\"") - 1;
+    }
 
     last = p + len;
 
     for ( ;; ) {
-        q = memmem(p, last - p, "\"usage\"", sizeof("\"usage\"") - 1);
+        q = memmem(p, last - p, name, n);
         if (q == NULL) {
             return 0;
         }
 
-        p = q + sizeof("\"usage\"") - 1;
+        p = q + n;
 
         while (p < last && (*p == ' ' || *p == ':' || *p == '\t')) {
             p++;
@@ -576,24 +596,10 @@ llmgw_sse_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx, const char *msg)
     ctx->error_msg.len = ngx_strlen(msg);
     ngx_str_set(&ctx->error_code, "bad_stream");
 
-    b = llmgw_error_body(r, ctx);
+    b = llmgw_error_event(r, ctx);
     if (b == NULL) {
         return NGX_ERROR;
     }
 
-    if (ctx->client_format == LLMGW_FORMAT_ANTHROPIC
-        && llmgw_sse_emit(r, ctx, (u_char *) "event: error\n", 13) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    /* the body ends with "\n": "data: " + body + "\n" */
-    if (llmgw_sse_emit(r, ctx, (u_char *) "data: ", 6) != NGX_OK
-        || llmgw_sse_emit(r, ctx, b->pos, b->last - b->pos) != NGX_OK
-        || llmgw_sse_emit(r, ctx, (u_char *) "\n", 1) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return llmgw_sse_emit(r, ctx, b->pos, b->last - b->pos);
 }

@@ -225,19 +225,10 @@ llmgw_govern_estimate(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     est->prompt = (ctx->body.len + 3) / 4;
     out = 0;
 
-    if (ctx->endpoint == LLMGW_EP_CHAT || ctx->endpoint == LLMGW_EP_MESSAGES)
-    {
-        if (ctx->fields.max_completion_tokens.type != LLMGW_JSON_NUMBER
-            || llmgw_json_uint(&ctx->fields.max_completion_tokens, &out) != 0)
-        {
-            if (ctx->fields.max_tokens.type != LLMGW_JSON_NUMBER
-                || llmgw_json_uint(&ctx->fields.max_tokens, &out) != 0)
-            {
-                out = (ctx->price && ctx->price->max_output)
-                      ? ctx->price->max_output
-                      : ctx->lmcf->default_max_output;
-            }
-        }
+    if (ctx->endpoint != LLMGW_EP_EMBEDDINGS) {
+        out = (ctx->max_output >= 0) ? ctx->max_output
+              : (ctx->price && ctx->price->max_output)
+                ? ctx->price->max_output : ctx->lmcf->default_max_output;
     }
 
     est->completion = out;

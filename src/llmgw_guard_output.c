@@ -946,26 +946,12 @@ llmgw_guard_block_event(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     ctx->guard_blocked = 1;
     llmgw_guard_block_error(r, ctx);
 
-    b = llmgw_error_body(r, ctx);
+    b = llmgw_error_event(r, ctx);
     if (b == NULL) {
         return NGX_ERROR;
     }
 
-    if (ctx->client_format == LLMGW_FORMAT_ANTHROPIC
-        && llmgw_sse_put(r, ctx, (u_char *) "event: error\n", 13) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    /* the body ends with "\n" */
-    if (llmgw_sse_put(r, ctx, (u_char *) "data: ", 6) != NGX_OK
-        || llmgw_sse_put(r, ctx, b->pos, b->last - b->pos) != NGX_OK
-        || llmgw_sse_put(r, ctx, (u_char *) "\n", 1) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return llmgw_sse_put(r, ctx, b->pos, b->last - b->pos);
 }
 
 

@@ -29,7 +29,18 @@ static u_char *llmgw_request_contiguous(ngx_chain_t *cl);
 static ngx_int_t llmgw_request_scan(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static ngx_int_t llmgw_request_validate(ngx_http_request_t *r,
     llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_request_embeddings(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_request_responses(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_request_gemini(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_request_max_output(llmgw_ctx_t *ctx,
+    llmgw_json_span_t *v);
 static ngx_int_t llmgw_request_model(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_request_url_model(ngx_http_request_t *r,
+    llmgw_ctx_t *ctx);
+static ngx_int_t llmgw_model_check(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static ngx_int_t llmgw_request_fallbacks(ngx_http_request_t *r,
     llmgw_ctx_t *ctx);
 static void llmgw_splice_drop(llmgw_ctx_t *ctx, llmgw_splices_t *sp,
@@ -285,6 +296,9 @@ llmgw_request_scan(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         { "fallbacks", 9, &f->fallbacks },
         { "temperature", 11, &f->temperature },
         { "tools", 5, &f->tools },
+        { "max_output_tokens", 17, &f->max_output_tokens },
+        { "contents", 8, &f->contents },
+        { "generationConfig", 16, &f->generation_config },
     };
 
     rc = llmgw_json_scan_object(ctx->body.data, ctx->body.len,
@@ -328,6 +342,12 @@ llmgw_request_validate(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
     llmgw_request_fields_t  *f = &ctx->fields;
 
+    ctx->max_output = -1;
+
+    if (ctx->client_format == LLMGW_FORMAT_GEMINI) {
+        return llmgw_request_gemini(r, ctx);
+    }
+
     if (f->model.type == LLMGW_JSON_NONE) {
         return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
                           "invalid_request_error", "missing_field",
@@ -356,34 +376,15 @@ llmgw_request_validate(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     ctx->stream = (f->stream.type == LLMGW_JSON_TRUE);
 
     if (ctx->endpoint == LLMGW_EP_EMBEDDINGS) {
-        if (f->input.type == LLMGW_JSON_NONE) {
-            return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
-                              "invalid_request_error", "missing_field",
-                              "\"input\" is required");
-        }
+        return llmgw_request_embeddings(r, ctx);
+    }
 
-        if (llmgw_check_type(r, ctx, &f->input, "input",
-                             LLMGW_T(LLMGW_JSON_STRING)
-                             | LLMGW_T(LLMGW_JSON_ARRAY)) != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+    if (ctx->endpoint == LLMGW_EP_RESPONSES) {
+        return llmgw_request_responses(r, ctx);
+    }
 
-        if (f->input.type == LLMGW_JSON_ARRAY
-            && llmgw_json_array_empty(&f->input))
-        {
-            return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
-                              "invalid_request_error", "invalid_field",
-                              "\"input\" must not be empty");
-        }
-
-        if (ctx->stream) {
-            return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
-                              "invalid_request_error", "invalid_field",
-                              "Embeddings cannot be streamed");
-        }
-
-        return NGX_OK;
+    if (llmgw_request_max_output(ctx, &f->max_completion_tokens) != NGX_OK) {
+        (void) llmgw_request_max_output(ctx, &f->max_tokens);
     }
 
     if (f->messages.type == LLMGW_JSON_NONE) {
@@ -425,6 +426,159 @@ llmgw_request_validate(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     }
 
     return llmgw_request_include_usage(r, ctx);
+}
+
+
+static ngx_int_t
+llmgw_request_embeddings(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    llmgw_request_fields_t  *f = &ctx->fields;
+
+    if (f->input.type == LLMGW_JSON_NONE) {
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "missing_field",
+                          "\"input\" is required");
+    }
+
+    if (llmgw_check_type(r, ctx, &f->input, "input",
+                         LLMGW_T(LLMGW_JSON_STRING)
+                         | LLMGW_T(LLMGW_JSON_ARRAY)) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (f->input.type == LLMGW_JSON_ARRAY
+        && llmgw_json_array_empty(&f->input))
+    {
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "invalid_field",
+                          "\"input\" must not be empty");
+    }
+
+    if (ctx->stream) {
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "invalid_field",
+                          "Embeddings cannot be streamed");
+    }
+
+    return NGX_OK;
+}
+
+
+/* OpenAI's Responses API: "input" is a string or a list of items; the
+ * rest is the translator's, or the provider's */
+
+static ngx_int_t
+llmgw_request_responses(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    llmgw_request_fields_t  *f = &ctx->fields;
+
+    if (llmgw_check_type(r, ctx, &f->input, "input",
+                         LLMGW_T(LLMGW_JSON_STRING)
+                         | LLMGW_T(LLMGW_JSON_ARRAY)) != NGX_OK
+        || llmgw_check_count(r, ctx, &f->max_output_tokens,
+                             "max_output_tokens") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    (void) llmgw_request_max_output(ctx, &f->max_output_tokens);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Gemini's native API: the model and whether to stream are in the URL,
+ * /v1beta/models/{model}:generateContent or :streamGenerateContent?alt=sse
+ * (without alt=sse Google streams one JSON array, which nothing here
+ * writes); the output cap in generationConfig.
+ */
+
+static ngx_int_t
+llmgw_request_gemini(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    ngx_str_t                alt;
+    llmgw_json_span_t        max;
+    llmgw_json_scan_t        scan;
+    llmgw_request_fields_t  *f = &ctx->fields;
+    llmgw_json_field_t       fields[] = {
+        { "maxOutputTokens", 15, &max },
+    };
+
+    if (r->uri.len > sizeof(":streamGenerateContent") - 1
+        && ngx_strncmp(r->uri.data + r->uri.len
+                       - (sizeof(":streamGenerateContent") - 1),
+                       ":streamGenerateContent",
+                       sizeof(":streamGenerateContent") - 1) == 0)
+    {
+        if (ngx_http_arg(r, (u_char *) "alt", 3, &alt) != NGX_OK
+            || alt.len != 3 || ngx_strncmp(alt.data, "sse", 3) != 0)
+        {
+            return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                              "invalid_request_error", "invalid_field",
+                              "streamGenerateContent is served as "
+                              "server-sent events only: add ?alt=sse");
+        }
+
+        ctx->stream = 1;
+    }
+
+    if (ctx->endpoint == LLMGW_EP_GEMINI_COUNT) {
+        return NGX_OK;
+    }
+
+    if (f->contents.type != LLMGW_JSON_ARRAY
+        || llmgw_json_array_empty(&f->contents))
+    {
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "missing_field",
+                          "\"contents\" must be a list of one or more "
+                          "turns");
+    }
+
+    if (llmgw_check_type(r, ctx, &f->generation_config, "generationConfig",
+                         LLMGW_T(LLMGW_JSON_OBJECT)) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (f->generation_config.type != LLMGW_JSON_OBJECT) {
+        return NGX_OK;
+    }
+
+    if (llmgw_json_scan_members(&f->generation_config, fields, 1, &scan)
+        != LLMGW_JSON_OK)
+    {
+        return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
+                          "invalid_request_error", "invalid_json",
+                          "\"generationConfig\" has a duplicate field");
+    }
+
+    if (llmgw_check_count(r, ctx, &max, "generationConfig.maxOutputTokens")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    (void) llmgw_request_max_output(ctx, &max);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+llmgw_request_max_output(llmgw_ctx_t *ctx, llmgw_json_span_t *v)
+{
+    int64_t  n;
+
+    if (v->type != LLMGW_JSON_NUMBER || llmgw_json_uint(v, &n) != 0) {
+        return NGX_DECLINED;
+    }
+
+    ctx->max_output = n;
+
+    return NGX_OK;
 }
 
 
@@ -498,7 +652,11 @@ llmgw_check_count(ngx_http_request_t *r, llmgw_ctx_t *ctx,
 static ngx_int_t
 llmgw_request_model(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
-    u_char  *p, *last;
+    u_char  *p;
+
+    if (ctx->client_format == LLMGW_FORMAT_GEMINI) {
+        return llmgw_request_url_model(r, ctx);
+    }
 
     p = ngx_pnalloc(r->pool, ctx->fields.model.len + 1);
     if (p == NULL) {
@@ -509,12 +667,71 @@ llmgw_request_model(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     ctx->model.len = llmgw_json_string_decode(&ctx->fields.model, p);
     ctx->model.data[ctx->model.len] = '\0';
 
+    return llmgw_model_check(r, ctx);
+}
+
+
+/* .../models/{model}:method, as nginx decoded the URI */
+
+static ngx_int_t
+llmgw_request_url_model(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    u_char  *start, *colon, *p;
+
+    colon = r->uri.data + r->uri.len;
+
+    while (colon > r->uri.data && colon[-1] != ':') {
+        colon--;
+    }
+
+    start = ngx_strlcasestrn(r->uri.data, colon, (u_char *) "/models/",
+                             sizeof("/models/") - 2);
+    if (start == NULL || colon == r->uri.data) {
+        return llmgw_fail(r, ctx, NGX_HTTP_NOT_FOUND, "not_found_error",
+                          "unknown_endpoint", "Unknown endpoint %V: "
+                          "expected /v1beta/models/{model}:method", &r->uri);
+    }
+
+    start += sizeof("/models/") - 1;
+
+    /* the last "/models/" before the method */
+    while ((p = ngx_strlcasestrn(start, colon, (u_char *) "/models/",
+                                 sizeof("/models/") - 2)))
+    {
+        start = p + sizeof("/models/") - 1;
+    }
+
+    if (start >= colon - 1) {
+        ctx->model.len = 0;
+        return llmgw_model_check(r, ctx);
+    }
+
+    ctx->model.len = colon - 1 - start;
+    ctx->model.data = ngx_pnalloc(r->pool, ctx->model.len + 1);
+    if (ctx->model.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ctx->model.data, start, ctx->model.len);
+    ctx->model.data[ctx->model.len] = '\0';
+
+    return llmgw_model_check(r, ctx);
+}
+
+
+static ngx_int_t
+llmgw_model_check(ngx_http_request_t *r, llmgw_ctx_t *ctx)
+{
+    u_char  *p, *last;
+
     if (ctx->model.len == 0 || ctx->model.len > LLMGW_MAX_MODEL_LEN) {
         return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
                           "invalid_request_error", "invalid_field",
                           "\"model\" must be 1 to %d bytes",
                           LLMGW_MAX_MODEL_LEN);
     }
+
+    p = ctx->model.data;
 
     for (last = p + ctx->model.len; p < last; p++) {
         if (*p < 0x21 || *p == 0x7f) {
@@ -540,6 +757,10 @@ llmgw_request_rewrite(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 
     kind = ctx->provider->kind;
     ctx->pformat = kind->format;
+
+    if (ctx->client_format == LLMGW_FORMAT_RESPONSES && kind->responses) {
+        ctx->pformat = &llmgw_format_responses;
+    }
 
     if (kind->prepare) {
         rc = kind->prepare(r, ctx);
@@ -675,6 +896,11 @@ llmgw_splice_model(ngx_http_request_t *r, llmgw_ctx_t *ctx,
 
     m = &ctx->upstream_model;
     v = &ctx->fields.model;
+
+    if (v->type != LLMGW_JSON_STRING) {
+        /* Gemini's: the model is in the URL */
+        return NGX_OK;
+    }
 
     if (m->len == ctx->model.len
         && ngx_strncmp(m->data, ctx->model.data, m->len) == 0)

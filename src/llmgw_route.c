@@ -14,9 +14,11 @@
 #define LLMGW_MAX_ROUTES  64
 
 
-static llmgw_provider_t *llmgw_route_name(llmgw_main_conf_t *lmcf,
-    ngx_str_t *name, ngx_str_t *model);
-static void llmgw_route_alias(llmgw_main_conf_t *lmcf, ngx_str_t *model);
+static llmgw_provider_t *llmgw_route_name(ngx_pool_t *pool,
+    llmgw_main_conf_t *lmcf, llmgw_vkey_t *vk, ngx_str_t *name,
+    ngx_str_t *model);
+static ngx_int_t llmgw_route_alias(ngx_pool_t *pool, ngx_array_t *aliases,
+    ngx_str_t *model);
 static ngx_int_t llmgw_route_pinned(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_provider_t *p, ngx_str_t *model);
 static ngx_int_t llmgw_route_plain(ngx_http_request_t *r, llmgw_ctx_t *ctx,
@@ -36,7 +38,11 @@ llmgw_route(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 
     lmcf = ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
 
-    p = llmgw_route_name(lmcf, &ctx->model, &model);
+    p = llmgw_route_name(r->pool, lmcf, ctx->vkey, &ctx->model, &model);
+
+    if (model.len == 0) {
+        return NGX_ERROR;
+    }
 
     if (p) {
         return llmgw_route_pinned(r, ctx, p, &model);
@@ -46,17 +52,30 @@ llmgw_route(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 }
 
 
-/* a model name, alias resolved, as the provider it pins (or NULL) and the
- * provider's model */
+/* a model name, alias resolved (the key's aliases, then the file's), as
+ * the provider it pins (or NULL) and the provider's model; model->len 0:
+ * out of memory */
 
 static llmgw_provider_t *
-llmgw_route_name(llmgw_main_conf_t *lmcf, ngx_str_t *name, ngx_str_t *model)
+llmgw_route_name(ngx_pool_t *pool, llmgw_main_conf_t *lmcf, llmgw_vkey_t *vk,
+    ngx_str_t *name, ngx_str_t *model)
 {
     u_char            *slash;
+    ngx_int_t          rc;
     llmgw_provider_t  *p;
 
     *model = *name;
-    llmgw_route_alias(lmcf, model);
+
+    rc = llmgw_route_alias(pool, &vk->aliases, model);
+
+    if (rc == NGX_DECLINED) {
+        rc = llmgw_route_alias(pool, &lmcf->aliases, model);
+    }
+
+    if (rc == NGX_ERROR) {
+        model->len = 0;
+        return NULL;
+    }
 
     slash = ngx_strlchr(model->data, model->data + model->len, '/');
 
@@ -75,20 +94,54 @@ llmgw_route_name(llmgw_main_conf_t *lmcf, ngx_str_t *name, ngx_str_t *model)
 }
 
 
-static void
-llmgw_route_alias(llmgw_main_conf_t *lmcf, ngx_str_t *model)
+/* NGX_OK: replaced; a '*' in the target is the name asked for */
+
+static ngx_int_t
+llmgw_route_alias(ngx_pool_t *pool, ngx_array_t *aliases, ngx_str_t *model)
 {
+    u_char         *star, *p, *last;
+    ngx_str_t      *to;
     ngx_uint_t      i;
     llmgw_alias_t  *a;
 
-    a = lmcf->aliases.elts;
+    a = aliases->elts;
 
-    for (i = 0; i < lmcf->aliases.nelts; i++) {
-        if (llmgw_model_match(&a[i].from, model)) {
-            *model = a[i].to;
-            return;
+    for (i = 0; i < aliases->nelts; i++) {
+        if (a[i].pattern ? llmgw_model_match(&a[i].from, model)
+                         : (a[i].from.len == model->len
+                            && ngx_strncmp(a[i].from.data, model->data,
+                                           model->len) == 0))
+        {
+            break;
         }
     }
+
+    if (i == aliases->nelts) {
+        return NGX_DECLINED;
+    }
+
+    to = &a[i].to;
+    star = ngx_strlchr(to->data, to->data + to->len, '*');
+
+    if (star == NULL) {
+        *model = *to;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(pool, to->len - 1 + model->len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    last = ngx_cpymem(p, to->data, star - to->data);
+    last = ngx_cpymem(last, model->data, model->len);
+    last = ngx_cpymem(last, star + 1, to->data + to->len - star - 1);
+    *last = '\0';
+
+    model->data = p;
+    model->len = last - p;
+
+    return NGX_OK;
 }
 
 
@@ -162,13 +215,14 @@ llmgw_route_plain(ngx_http_request_t *r, llmgw_ctx_t *ctx, ngx_str_t *model)
  * or NULL; no error is decided: for the fallback chain */
 
 llmgw_route_t *
-llmgw_route_target(llmgw_ctx_t *ctx, ngx_str_t *name, ngx_str_t *model)
+llmgw_route_target(ngx_pool_t *pool, llmgw_ctx_t *ctx, ngx_str_t *name,
+    ngx_str_t *model)
 {
     ngx_uint_t         i;
     llmgw_route_t     *rt;
     llmgw_provider_t  *p;
 
-    p = llmgw_route_name(ctx->lmcf, name, model);
+    p = llmgw_route_name(pool, ctx->lmcf, ctx->vkey, name, model);
 
     if (model->len == 0) {
         return NULL;

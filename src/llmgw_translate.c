@@ -135,7 +135,7 @@ llmgw_translate_tree(ngx_http_request_t *r, llmgw_ctx_t *ctx, json_t *req,
         return pf->embed_out(req, &opt, err);
     }
 
-    if (cf == pf) {
+    if (cf == pf && ctx->vertex) {
         /* Anthropic on Vertex: the model moves to the URL */
         out = json_deep_copy(req);
 
@@ -697,10 +697,7 @@ llmgw_translate_passthrough(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 
     if (cap && ctx->xbody->len) {
         llmgw_json_capture_feed(cap, ctx->xbody->data, ctx->xbody->len);
-
-        if (cap->done && !cap->overflow) {
-            llmgw_usage_parse(&ctx->usage, cap->value, cap->value_len);
-        }
+        llmgw_usage_captured(ctx);
     }
 
     b = ngx_calloc_buf(r->pool);

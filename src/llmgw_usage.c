@@ -1,6 +1,7 @@
 /*
- * llmgw: token usage as the OpenAI-compatible providers report it, in a
- * whole response's "usage" member or in a stream's last chunk.
+ * llmgw: token usage as the providers report it in what passes through: a
+ * whole response's "usage" member (Gemini's "usageMetadata") or a stream's
+ * events.
  */
 
 
@@ -16,7 +17,7 @@ llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len)
     int64_t             input, cache_read, cache_write;
     llmgw_json_scan_t   scan;
     llmgw_json_span_t   prompt, completion, total, details, cached;
-    llmgw_json_span_t   in, out, cread, cwrite;
+    llmgw_json_span_t   in, out, cread, cwrite, in_details;
 
     llmgw_json_field_t  fields[] = {
         { "prompt_tokens", 13, &prompt },
@@ -27,13 +28,14 @@ llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len)
         { "output_tokens", 13, &out },
         { "cache_read_input_tokens", 23, &cread },
         { "cache_creation_input_tokens", 27, &cwrite },
+        { "input_tokens_details", 20, &in_details },
     };
 
     llmgw_json_field_t  detail_fields[] = {
         { "cached_tokens", 13, &cached },
     };
 
-    if (llmgw_json_scan_object(p, len, 8, fields, 8, &scan) != LLMGW_JSON_OK)
+    if (llmgw_json_scan_object(p, len, 8, fields, 9, &scan) != LLMGW_JSON_OK)
     {
         return;
     }
@@ -67,6 +69,77 @@ llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len)
         u->cache_write = cache_write;
         u->total = 0;
     }
+
+    /* the Responses API's: input_tokens counts the cached ones */
+
+    if (in_details.type == LLMGW_JSON_OBJECT
+        && llmgw_json_scan_members(&in_details, detail_fields, 1, &scan)
+           == LLMGW_JSON_OK)
+    {
+        llmgw_usage_count(&cached, &u->cached);
+    }
+
+    if (u->total < u->prompt + u->completion) {
+        u->total = u->prompt + u->completion;
+    }
+
+    u->seen = 1;
+}
+
+
+/* what the capture of a whole response found */
+
+void
+llmgw_usage_captured(llmgw_ctx_t *ctx)
+{
+    llmgw_json_capture_t  *cap = ctx->capture;
+
+    if (!cap->done || cap->overflow) {
+        return;
+    }
+
+    if (ctx->pformat->format == LLMGW_FORMAT_GEMINI) {
+        llmgw_usage_parse_gemini(&ctx->usage, cap->value, cap->value_len);
+
+    } else {
+        llmgw_usage_parse(&ctx->usage, cap->value, cap->value_len);
+    }
+}
+
+
+/* Gemini's usageMetadata: the prompt counts the cached tokens; the
+ * thoughts are output beside the candidates' */
+
+void
+llmgw_usage_parse_gemini(llmgw_usage_t *u, const u_char *p, size_t len)
+{
+    int64_t             candidates, thoughts;
+    llmgw_json_scan_t   scan;
+    llmgw_json_span_t   prompt, cand, total, cached, thought;
+
+    llmgw_json_field_t  fields[] = {
+        { "promptTokenCount", 16, &prompt },
+        { "candidatesTokenCount", 20, &cand },
+        { "totalTokenCount", 15, &total },
+        { "cachedContentTokenCount", 23, &cached },
+        { "thoughtsTokenCount", 18, &thought },
+    };
+
+    if (llmgw_json_scan_object(p, len, 8, fields, 5, &scan) != LLMGW_JSON_OK)
+    {
+        return;
+    }
+
+    candidates = 0;
+    thoughts = 0;
+
+    llmgw_usage_count(&prompt, &u->prompt);
+    llmgw_usage_count(&cached, &u->cached);
+    llmgw_usage_count(&total, &u->total);
+    llmgw_usage_count(&cand, &candidates);
+    llmgw_usage_count(&thought, &thoughts);
+
+    u->completion = candidates + thoughts;
 
     if (u->total < u->prompt + u->completion) {
         u->total = u->prompt + u->completion;
@@ -122,6 +195,25 @@ llmgw_usage_from_anthropic_event(llmgw_ctx_t *ctx, const u_char *data,
 }
 
 
+void
+llmgw_usage_from_gemini_event(llmgw_ctx_t *ctx, const u_char *data,
+    size_t len)
+{
+    llmgw_json_scan_t   scan;
+    llmgw_json_span_t   usage;
+    llmgw_json_field_t  fields[] = {
+        { "usageMetadata", 13, &usage },
+    };
+
+    if (llmgw_json_scan_object(data, len, LLMGW_MAX_DEPTH, fields, 1, &scan)
+        == LLMGW_JSON_OK
+        && usage.type == LLMGW_JSON_OBJECT)
+    {
+        llmgw_usage_parse_gemini(&ctx->usage, usage.start, usage.len);
+    }
+}
+
+
 static void
 llmgw_usage_count(llmgw_json_span_t *v, int64_t *n)
 {
@@ -144,19 +236,20 @@ llmgw_usage_from_event(llmgw_ctx_t *ctx, const u_char *data, size_t len,
     ngx_uint_t *drop)
 {
     llmgw_json_scan_t   scan;
-    llmgw_json_span_t   usage, choices, groq, *u;
+    llmgw_json_span_t   usage, choices, groq, response, *u, *in;
 
     llmgw_json_field_t  fields[] = {
         { "usage", 5, &usage },
         { "choices", 7, &choices },
         { "x_groq", 6, &groq },
+        { "response", 8, &response },
     };
 
-    llmgw_json_field_t  groq_fields[] = {
+    llmgw_json_field_t  inner_fields[] = {
         { "usage", 5, &usage },
     };
 
-    if (llmgw_json_scan_object(data, len, LLMGW_MAX_DEPTH, fields, 3, &scan)
+    if (llmgw_json_scan_object(data, len, LLMGW_MAX_DEPTH, fields, 4, &scan)
         != LLMGW_JSON_OK)
     {
         return;
@@ -164,8 +257,12 @@ llmgw_usage_from_event(llmgw_ctx_t *ctx, const u_char *data, size_t len,
 
     u = &usage;
 
-    if (usage.type != LLMGW_JSON_OBJECT && groq.type == LLMGW_JSON_OBJECT
-        && llmgw_json_scan_members(&groq, groq_fields, 1, &scan)
+    /* Groq's x_groq.usage; the Responses API's response.usage, in
+     * response.completed (and .incomplete, .failed) */
+    in = (groq.type == LLMGW_JSON_OBJECT) ? &groq : &response;
+
+    if (usage.type != LLMGW_JSON_OBJECT && in->type == LLMGW_JSON_OBJECT
+        && llmgw_json_scan_members(in, inner_fields, 1, &scan)
            != LLMGW_JSON_OK)
     {
         return;
@@ -207,6 +304,7 @@ llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len)
         ngx_string("\"text\""),
         ngx_string("\"partial_json\""),
         ngx_string("\"thinking\""),
+        ngx_string("\"delta\""),
         ngx_null_string
     };
 
@@ -221,10 +319,11 @@ llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len)
         }
 
         /* "content":", "arguments":", "refusal":", "reasoning_content":",
-         * Anthropic's "text":", "partial_json":", "thinking":" */
+         * Anthropic's "text":", "partial_json":", "thinking":", the
+         * Responses API's "delta":" */
         if (q - start < 3 || q[1] != '"' || q[-1] != '"'
             || (q[-2] != 't' && q[-2] != 's' && q[-2] != 'l'
-                && q[-2] != 'n' && q[-2] != 'g'))
+                && q[-2] != 'n' && q[-2] != 'g' && q[-2] != 'a'))
         {
             continue;
         }

@@ -303,7 +303,7 @@ POST /v1/messages
 x-api-key: sk-test-alpha
 --- error_code: 400
 --- response_body_like
-^\{"type":"error","error":\{"type":"invalid_request_error","message":"messages\[0\]\.role must be \\"user\\" or \\"assistant\\""\}\}$
+^\{"type":"error","error":\{"type":"invalid_request_error","message":"messages\[0\]\.role must be \\"user\\", \\"assistant\\" or \\"system\\""\}\}$
 --- no_error_log
 upstream:
 

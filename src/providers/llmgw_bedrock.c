@@ -28,10 +28,10 @@ const llmgw_provider_kind_t  llmgw_bedrock_kinds[] = {
 
     { ngx_string("bedrock"), &llmgw_format_bedrock, ngx_string("https"),
       ngx_null_string, ngx_null_string, ngx_string("bedrock"), 0,
-      llmgw_bedrock_init, NULL, llmgw_bedrock_build },
+      llmgw_bedrock_init, NULL, llmgw_bedrock_build, 0 },
 
     { ngx_null_string, NULL, ngx_null_string, ngx_null_string,
-      ngx_null_string, ngx_null_string, 0, NULL, NULL, NULL }
+      ngx_null_string, ngx_null_string, 0, NULL, NULL, NULL, 0 }
 };
 
 

@@ -15,10 +15,10 @@ const llmgw_provider_kind_t  llmgw_cohere_kinds[] = {
 
     { ngx_string("cohere"), &llmgw_format_cohere, ngx_string("https"),
       ngx_string("api.cohere.com"), ngx_string("/v2"), ngx_string("cohere"),
-      0, NULL, NULL, llmgw_cohere_build },
+      0, NULL, NULL, llmgw_cohere_build, 0 },
 
     { ngx_null_string, NULL, ngx_null_string, ngx_null_string,
-      ngx_null_string, ngx_null_string, 0, NULL, NULL, NULL }
+      ngx_null_string, ngx_null_string, 0, NULL, NULL, NULL, 0 }
 };
 
 

@@ -24,14 +24,14 @@ const llmgw_provider_kind_t  llmgw_google_kinds[] = {
     { ngx_string("gemini"), &llmgw_format_gemini, ngx_string("https"),
       ngx_string("generativelanguage.googleapis.com"), ngx_string("/v1beta"),
       ngx_string("google"), 0,
-      NULL, NULL, llmgw_gemini_build },
+      NULL, NULL, llmgw_gemini_build, 0 },
 
     { ngx_string("vertex"), &llmgw_format_gemini, ngx_string("https"),
       ngx_null_string, ngx_string("/v1"), ngx_string("google"), 0,
-      llmgw_vertex_init, llmgw_vertex_prepare, llmgw_vertex_build },
+      llmgw_vertex_init, llmgw_vertex_prepare, llmgw_vertex_build, 0 },
 
     { ngx_null_string, NULL, ngx_null_string, ngx_null_string, ngx_null_string,
-      ngx_null_string, 0, NULL, NULL, NULL }
+      ngx_null_string, 0, NULL, NULL, NULL, 0 }
 };
 
 
