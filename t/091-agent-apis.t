@@ -103,6 +103,7 @@ qr/usage: key=alpha provider=openai model=gpt-4.1-mini pkey=prov-1 prompt=36 com
 
 
 === TEST 2: /v1/responses streamed from OpenAI: every event as sent, usage from response.completed
+--- log_level: info
 --- http_config eval: $::xlate_http_config
 --- config eval: $::config
 --- user_files eval: ::files(stream => $::responses_stream)
@@ -141,6 +142,7 @@ qr/usage: key=alpha provider=anthropic model=claude-sonnet-4-5 pkey=prov-1 promp
 
 
 === TEST 4: /v1/responses streamed from Anthropic: Responses events, function call arguments, usage
+--- log_level: info
 --- http_config eval: $::xlate_http_config
 --- config eval: $::config
 --- user_files eval: ::files(stream => $::anthropic_stream)
@@ -212,6 +214,7 @@ qr/usage: key=alpha provider=gemini model=gemini-2.5-flash pkey=prov-1 prompt=8 
 
 
 === TEST 8: Gemini's streamGenerateContent?alt=sse to Gemini: every chunk as sent, thoughts counted as output
+--- log_level: info
 --- http_config eval: $::xlate_http_config
 --- config eval: $::config
 --- user_files eval: ::files(stream => $::gemini_stream)
@@ -315,6 +318,7 @@ qr/usage: key=alpha provider=openai model=gpt-4o-mini pkey=prov-1 prompt=13 comp
 
 
 === TEST 14: Gemini's stream from an OpenAI provider: Gemini chunks, a function call whole, usage last
+--- log_level: info
 --- http_config eval: $::xlate_http_config
 --- config eval: $::config
 --- user_files eval: ::files(stream => $::openai_stream)
