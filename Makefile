@@ -24,7 +24,7 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROVE_INC := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -I t/lib)
 
 .PHONY: all deps run test test-unit test-runner test-nginx test-asan \
-        test-sdk fuzz \
+        test-sdk test-agents fuzz \
         fuzz-run clean help verify-audit
 
 all: $(MODULE)
@@ -35,6 +35,8 @@ help:
 	@echo "make test       install what is missing, build, run every suite"
 	@echo "make test-asan  the Test::Nginx suites against an ASan/UBSan build"
 	@echo "make test-sdk   the official OpenAI SDK (Node) against the demo"
+	@echo "make test-agents  Claude Code, Codex, Gemini CLI and Qwen Code (npm) through"
+	@echo "                the gateway to mock providers (AGENTS=claude,qwen to choose)"
 	@echo "make fuzz-run   run each fuzz target for FUZZ_SECONDS (default 30)"
 	@echo "make bench      llmgw against plain nginx proxying (BENCH_QUICK=1)"
 	@echo "make verify-audit FILE=\"a.log b.log\" [KEY=$(KEY)]"
@@ -151,6 +153,12 @@ test-asan: deps
 # the official OpenAI SDK (Node) against the demo
 test-sdk: deps all
 	tools/sdk-check.sh
+
+# four coding-agent CLIs (npm, pinned in t/agents/package.json) through the
+# gateway to mock providers, in a network namespace of their own
+test-agents: deps all
+	@$(MAKE) -s deps EXTRA_PACKAGES="iproute2 jq"
+	NGINX_BIN=$(NGINX) tools/test-agents.sh
 
 fuzz:
 	$(MAKE) -s -C fuzz

@@ -442,3 +442,20 @@ $f
 --- must_die
 --- error_log
 alias "gpt-*": its target may hold one '*' (the name asked for), no other pattern
+
+
+
+=== TEST 22: Codex's "additional_tools" item (freeform tools in a namespace) to Anthropic: a 400 naming it, nothing sent
+--- http_config eval: $::xlate_http_config
+--- config eval: $::config
+--- user_files eval: ::files()
+--- request
+POST /v1/responses
+{"model":"claude-sonnet-4-5","input":[{"type":"additional_tools","role":"developer","tools":[{"type":"namespace","name":"functions","tools":[{"type":"custom","name":"exec","description":"Run code"}]}]},{"type":"message","role":"user","content":[{"type":"input_text","text":"Hi"}]}],"stream":true}
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code: 400
+--- response_body_like
+^\{"error":\{"message":"input\[0\]\.type: 'additional_tools' items cannot be translated for this provider","type":"invalid_request_error","param":null,"code":"unsupported_request"\}\}$
+--- no_error_log
+upstream:
