@@ -11,7 +11,7 @@ ASAN_BUILD   := build-asan
 ASAN_MODULE  := $(ASAN_BUILD)/ngx_http_llmgw_module.so
 
 PACKAGES := nginx nginx-dev libjansson-dev libhiredis-dev libpcre2-dev \
-            libssl-dev openssl gcc make redis-server curl \
+            libssl-dev openssl gcc make redis-server curl jq \
             libtest-base-perl libipc-run-perl libwww-perl libtext-diff-perl
 ASAN_PACKAGES := clang libclang-rt-14-dev
 
@@ -24,7 +24,7 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROVE_INC := $(shell perl -MTest::Nginx::Socket -e1 2>/dev/null || echo -I t/lib)
 
 .PHONY: all deps run test test-unit test-runner test-nginx test-asan \
-        test-sdk test-agents fuzz \
+        test-sdk test-agents test-admin fuzz \
         fuzz-run clean help verify-audit
 
 all: $(MODULE)
@@ -35,6 +35,8 @@ help:
 	@echo "make test       install what is missing, build, run every suite"
 	@echo "make test-asan  the Test::Nginx suites against an ASan/UBSan build"
 	@echo "make test-sdk   the official OpenAI SDK (Node) against the demo"
+	@echo "make test-admin the admin API in a 2-worker nginx: restart, audit chains,"
+	@echo "                the dashboard in headless Chromium (a screenshot)"
 	@echo "make test-agents  Claude Code, Codex, Gemini CLI and Qwen Code (npm) through"
 	@echo "                the gateway to mock providers (AGENTS=claude,qwen to choose)"
 	@echo "make fuzz-run   run each fuzz target for FUZZ_SECONDS (default 30)"
@@ -105,7 +107,7 @@ test-runner:
 # on the Redis store
 REDIS_FILES ?= t/050-governance.t t/052-concurrency.t t/085-failover.t t/087-audit.t \
 	t/088-metrics.t \
-	t/090-redis.t
+	t/090-redis.t t/092-admin.t
 
 # every block's logs are kept (our runner only) and grepped for secrets
 LOG_ARCHIVE := $(BUILD)/test-logs
@@ -120,6 +122,8 @@ test-nginx: all $(VERIFY)
 	TEST_NGINX_LOAD_MODULES=$(CURDIR)/$(MODULE) \
 	TEST_NGINX_LOG_ARCHIVE=$(CURDIR)/$(LOG_ARCHIVE) \
 	    tools/with-redis.sh $(PROVE) $(PROVE_INC) $(REDIS_FILES)
+	LLMGW_MODULE=$(CURDIR)/$(MODULE) NGINX_BIN=$(NGINX) \
+	    tools/with-redis.sh tools/admin-nodes.sh
 	@if [ -n "$(PROVE_INC)" ]; then tools/check-secrets.pl $(LOG_ARCHIVE); \
 	else echo "check-secrets: skipped, openresty's Test::Nginx keeps no logs"; fi
 
@@ -153,6 +157,12 @@ test-asan: deps
 # the official OpenAI SDK (Node) against the demo
 test-sdk: deps all
 	tools/sdk-check.sh
+
+# the admin API end to end: two workers, a restart, the audit log, the
+# dashboard in headless Chromium (its screenshot in build/admin-check/)
+test-admin: deps all $(VERIFY)
+	@$(MAKE) -s deps EXTRA_PACKAGES="chromium"
+	LLMGW_MODULE=$(CURDIR)/$(MODULE) NGINX_BIN=$(NGINX) tools/admin-check.sh
 
 # four coding-agent CLIs (npm, pinned in t/agents/package.json) through the
 # gateway to mock providers, in a network namespace of their own

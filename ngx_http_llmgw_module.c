@@ -21,6 +21,7 @@
 
 #include "llmgw.h"
 #include "llmgw_redis.h"
+#include "llmgw_registry.h"
 
 
 static ngx_int_t ngx_http_llmgw_preconfiguration(ngx_conf_t *cf);
@@ -39,6 +40,8 @@ static char *ngx_http_llmgw_store(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_llmgw_snapshot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_llmgw_fallback(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_llmgw_admin(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_llmgw_key_cooldown(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -76,6 +79,20 @@ static ngx_command_t  ngx_http_llmgw_commands[] = {
       ngx_http_llmgw_fallback,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("llmgw_admin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_llmgw_admin,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("llmgw_admin_sync"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(llmgw_main_conf_t, admin_sync),
       NULL },
 
     { ngx_string("llmgw_fallback_attempts"),
@@ -269,6 +286,7 @@ ngx_http_llmgw_create_main_conf(ngx_conf_t *cf)
 
     lmcf->fail_open = NGX_CONF_UNSET;
     lmcf->key_cooldown = NGX_CONF_UNSET_MSEC;
+    lmcf->admin_sync = NGX_CONF_UNSET_MSEC;
     lmcf->key_cooldown_429 = NGX_CONF_UNSET_UINT;
     lmcf->metrics_max_series = NGX_CONF_UNSET_UINT;
     lmcf->metrics_max_keys = NGX_CONF_UNSET_UINT;
@@ -296,6 +314,7 @@ ngx_http_llmgw_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_value(lmcf->fail_open, 0);
     ngx_conf_init_msec_value(lmcf->key_cooldown, 60000);
+    ngx_conf_init_msec_value(lmcf->admin_sync, 1000);
     ngx_conf_init_uint_value(lmcf->key_cooldown_429, 3);
     ngx_conf_init_uint_value(lmcf->metrics_max_series, 4096);
     ngx_conf_init_uint_value(lmcf->metrics_max_keys, 1000);
@@ -350,6 +369,7 @@ ngx_http_llmgw_create_loc_conf(ngx_conf_t *cf)
 
     llcf->enable = NGX_CONF_UNSET;
     llcf->fallback = NGX_CONF_UNSET;
+    llcf->admin = NGX_CONF_UNSET;
     llcf->attempts = NGX_CONF_UNSET_UINT;
     llcf->max_body = NGX_CONF_UNSET_SIZE;
 
@@ -367,6 +387,15 @@ ngx_http_llmgw_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_value(conf->fallback, prev->fallback, 0);
+
+    /* the admin API's location is its own, not inherited */
+    if (conf->admin == NGX_CONF_UNSET) {
+        conf->admin = 0;
+    }
+
+    if (conf->admin) {
+        conf->enable = 0;
+    }
     ngx_conf_merge_uint_value(conf->attempts, prev->attempts, 3);
     ngx_conf_merge_size_value(conf->max_body, prev->max_body,
                               LLMGW_DEFAULT_MAX_BODY);
@@ -493,9 +522,10 @@ ngx_http_llmgw_snapshot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    /* each process names its own: see llmgw_snapshot_init_process() */
     lmcf->snapshot_tmp.len = lmcf->snapshot.len + sizeof(".tmp") - 1;
-    lmcf->snapshot_tmp.data = ngx_pnalloc(cf->pool,
-                                          lmcf->snapshot_tmp.len + 1);
+    lmcf->snapshot_tmp.data = ngx_pnalloc(cf->pool, lmcf->snapshot_tmp.len
+                                                    + 1 + NGX_INT64_LEN + 1);
     if (lmcf->snapshot_tmp.data == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -543,7 +573,9 @@ ngx_http_llmgw_init_process(ngx_cycle_t *cycle)
     }
 
     if (llmgw_trace_init_process(cycle) != NGX_OK
-        || llmgw_audit_init_process(cycle, lmcf) != NGX_OK)
+        || llmgw_audit_init_process(cycle, lmcf) != NGX_OK
+        || llmgw_registry_redis_init_process(cycle, lmcf, lmcf->admin_sync)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -585,6 +617,28 @@ ngx_http_llmgw_fallback(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     llcf->fallback = 1;
     llcf->enable = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/* the admin API (llmgw_admin*.c): its own access check, its own content */
+
+static char *
+ngx_http_llmgw_admin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    llmgw_loc_conf_t  *llcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (llcf->admin != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    llcf->admin = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = llmgw_admin_handler;
 
     return NGX_CONF_OK;
 }

@@ -92,6 +92,8 @@ struct llmgw_entity_s {
     ngx_array_t                  limits;     /* llmgw_limit_t */
     llmgw_entity_t              *parent;
     void                        *guard;      /* llmgw_guard_policy_t */
+    ngx_str_t                    doc;        /* a team or customer of the
+                                                file: as written */
 };
 
 
@@ -240,7 +242,15 @@ typedef struct {
     unsigned                     metrics_key:2; /* per worker: 0 not yet
                                                    known, 1 its own series,
                                                    2 "_other" */
+    unsigned                     gone:1;     /* a view's: the file's key of
+                                                this digest is no more */
+    ngx_str_t                    doc;        /* a file key: as written */
 } llmgw_vkey_t;
+
+
+/* llmgw_view.c: the admin API's keys, teams and customers over the
+ * file's, as this worker sees them */
+typedef struct llmgw_view_s  llmgw_view_t;
 
 
 typedef struct {
@@ -283,6 +293,8 @@ typedef struct {
     void                        *health;     /* llmgw_health.c's keys */
     void                        *series;     /* llmgw_metrics.c's */
     void                        *overhead;   /* its overhead histogram */
+    void                        *registry;   /* llmgw_registry.c's */
+    void                        *spend;      /* llmgw_admin_stats.c's */
 } llmgw_shm_t;
 
 
@@ -308,6 +320,8 @@ typedef struct {
     ngx_array_t                  guard_policies; /* llmgw_guard_policy_t */
     llmgw_guard_policy_t        *guard_default;
     void                        *audit;      /* llmgw_audit.c */
+    void                        *admin;      /* llmgw_admin_auth.c */
+    ngx_msec_t                   admin_sync; /* Redis to the zone */
     ngx_msec_t                   key_cooldown;     /* 0: off */
     ngx_uint_t                   key_cooldown_429; /* 429s in a row */
     const llmgw_store_ops_t     *store_ops;
@@ -324,6 +338,7 @@ typedef struct {
 typedef struct {
     ngx_flag_t                   enable;
     ngx_flag_t                   fallback;   /* the failover location */
+    ngx_flag_t                   admin;      /* the admin API's location */
     ngx_uint_t                   attempts;   /* at most, the first included */
     size_t                       max_body;
 } llmgw_loc_conf_t;
@@ -505,6 +520,26 @@ extern ngx_module_t  ngx_http_llmgw_module;
 
 /* llmgw_config.c */
 char *llmgw_config_load(ngx_conf_t *cf, llmgw_main_conf_t *lmcf);
+ngx_int_t llmgw_hex_decode(u_char *dst, u_char *hex, size_t len);
+ngx_int_t llmgw_config_doc(llmgw_main_conf_t *lmcf, llmgw_view_t *view,
+    ngx_pool_t *pool, u_char kind, ngx_str_t *id, json_t *doc,
+    ngx_array_t *into, u_char *err, size_t errlen);
+
+/* llmgw_view.c */
+llmgw_vkey_t *llmgw_view_vkey(ngx_http_request_t *r,
+    llmgw_main_conf_t *lmcf, u_char *digest);
+llmgw_view_t *llmgw_view_get(llmgw_main_conf_t *lmcf, ngx_log_t *log);
+llmgw_entity_t *llmgw_view_entity(llmgw_main_conf_t *lmcf,
+    llmgw_view_t *view, llmgw_level_e level, ngx_str_t *id);
+ngx_int_t llmgw_view_insert(llmgw_view_t *view, llmgw_vkey_t *vk);
+
+/* llmgw_admin*.c */
+char *llmgw_admin_conf(ngx_conf_t *cf, llmgw_main_conf_t *lmcf,
+    json_t *obj);
+ngx_int_t llmgw_admin_access(ngx_http_request_t *r);
+ngx_int_t llmgw_admin_handler(ngx_http_request_t *r);
+ngx_int_t llmgw_registry_init_zone(ngx_slab_pool_t *shpool,
+    llmgw_shm_t *sh);
 
 /* llmgw_access.c */
 ngx_int_t llmgw_access_handler(ngx_http_request_t *r);
@@ -514,6 +549,7 @@ llmgw_ctx_t *llmgw_ctx_get(ngx_http_request_t *r);
 /* llmgw_auth.c */
 ngx_int_t llmgw_auth(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 llmgw_vkey_t *llmgw_vkey_find(llmgw_main_conf_t *lmcf, u_char *digest);
+llmgw_vkey_t *llmgw_vkey_lookup(ngx_rbtree_t *tree, u_char *digest);
 ngx_int_t llmgw_vkey_insert(llmgw_main_conf_t *lmcf, llmgw_vkey_t *vk);
 
 /* llmgw_request.c */
@@ -567,6 +603,7 @@ ngx_int_t llmgw_models_list(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 
 /* llmgw_usage_api.c */
 ngx_int_t llmgw_usage_report(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+json_t *llmgw_usage_item(llmgw_charge_t *c);
 
 /* llmgw_error.c */
 ngx_int_t llmgw_fail(ngx_http_request_t *r, llmgw_ctx_t *ctx,
@@ -608,6 +645,8 @@ u_char *llmgw_format_usd(u_char *p, u_char *last, int64_t pico);
 /* llmgw_govern.c */
 extern const char  *llmgw_level_names[];
 ngx_int_t llmgw_govern_reserve(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+ngx_int_t llmgw_header(ngx_http_request_t *r, const char *name,
+    u_char *value, size_t len);
 ngx_int_t llmgw_charges_build(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_entity_t **entities, ngx_uint_t nentities);
 llmgw_store_waiter_t *llmgw_store_waiter(ngx_http_request_t *r,
@@ -659,6 +698,7 @@ char *llmgw_audit_key_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t llmgw_audit_init_process(ngx_cycle_t *cycle,
     llmgw_main_conf_t *lmcf);
 void llmgw_audit_write(ngx_http_request_t *r, llmgw_ctx_t *ctx);
+void llmgw_audit_admin(ngx_http_request_t *r, u_char *rec, size_t len);
 
 /* llmgw_log.c */
 ngx_int_t llmgw_log_handler(ngx_http_request_t *r);
@@ -739,5 +779,11 @@ const llmgw_provider_kind_t *llmgw_provider_kind(ngx_str_t *name);
 ngx_int_t llmgw_provider_bearer(ngx_http_request_t *r, ngx_str_t *secret);
 ngx_int_t llmgw_provider_uri(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     ngx_str_t *parts, ngx_uint_t n);
+
+/* llmgw_admin_stats.c */
+json_t *llmgw_admin_stats(llmgw_main_conf_t *lmcf, time_t now,
+    ngx_uint_t hours);
+void llmgw_spend_record(llmgw_main_conf_t *lmcf,
+    llmgw_entity_t *key_entity, int64_t pico, time_t now);
 
 #endif /* _LLMGW_H_INCLUDED_ */

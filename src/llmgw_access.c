@@ -32,6 +32,10 @@ llmgw_access_handler(ngx_http_request_t *r)
 
     llcf = ngx_http_get_module_loc_conf(r, ngx_http_llmgw_module);
 
+    if (llcf->admin) {
+        return llmgw_admin_access(r);
+    }
+
     if (!llcf->enable || r != r->main) {
         return NGX_DECLINED;
     }

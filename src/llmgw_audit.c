@@ -89,6 +89,8 @@ static void llmgw_rec_time(llmgw_rec_t *w, const char *name, time_t sec,
     ngx_msec_t msec);
 static void llmgw_rec_minified(llmgw_rec_t *w, ngx_str_t *json);
 static void llmgw_rec_usd(llmgw_rec_t *w, const char *name, int64_t pico);
+static void llmgw_audit_seal(ngx_http_request_t *r, llmgw_audit_t *a,
+    llmgw_main_conf_t *lmcf, u_char *rec, llmgw_rec_t *wp);
 static void llmgw_audit_send(ngx_http_request_t *r, llmgw_audit_t *a,
     u_char *rec, size_t len);
 static ngx_int_t llmgw_audit_file_write(llmgw_audit_dest_t *d,
@@ -363,10 +365,8 @@ llmgw_audit_init_process(ngx_cycle_t *cycle, llmgw_main_conf_t *lmcf)
 void
 llmgw_audit_write(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
-    size_t              size, len;
-    u_char             *buf, *rec, *body_end;
-    u_char              mac[LLMGW_AUDIT_MAC_LEN];
-    unsigned int        maclen;
+    size_t              size;
+    u_char             *buf, *rec;
     llmgw_rec_t         w;
     llmgw_audit_t      *a;
     llmgw_main_conf_t  *lmcf;
@@ -394,6 +394,60 @@ llmgw_audit_write(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     w.last = rec + size;
 
     llmgw_audit_record(r, ctx, &w);
+
+    llmgw_audit_seal(r, a, lmcf, rec, &w);
+}
+
+
+/* an admin action (llmgw_admin.c): a whole JSON object, chained and sent
+ * as the request records are */
+
+void
+llmgw_audit_admin(ngx_http_request_t *r, u_char *json, size_t len)
+{
+    u_char             *buf, *rec;
+    llmgw_rec_t         w;
+    llmgw_audit_t      *a;
+    llmgw_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
+    a = lmcf->audit;
+
+    if (a == NULL || a->dests.nelts == 0 || len < 2 || json[len - 1] != '}') {
+        return;
+    }
+
+    buf = ngx_pnalloc(r->pool, LLMGW_SYSLOG_HEAD + len + 256);
+    if (buf == NULL) {
+        llmgw_metric_inc(lmcf, LLMGW_METRIC_AUDIT_ERRORS);
+        return;
+    }
+
+    rec = buf + LLMGW_SYSLOG_HEAD;
+    ngx_memcpy(rec - LLMGW_AUDIT_MAC_LEN, a->mac, LLMGW_AUDIT_MAC_LEN);
+
+    /* the object without its closing brace: the chain goes in */
+    w.p = ngx_cpymem(rec, json, len - 1);
+    w.last = rec + len + 256;
+
+    llmgw_audit_seal(r, a, lmcf, rec, &w);
+}
+
+
+/* the chain, the sequence and the MAC after the record's fields, then
+ * out to every destination */
+
+static void
+llmgw_audit_seal(ngx_http_request_t *r, llmgw_audit_t *a,
+    llmgw_main_conf_t *lmcf, u_char *rec, llmgw_rec_t *wp)
+{
+    u_char        *body_end;
+    u_char         mac[LLMGW_AUDIT_MAC_LEN];
+    size_t         len;
+    unsigned int   maclen;
+    llmgw_rec_t    w;
+
+    w = *wp;
 
     w.p = ngx_slprintf(w.p, w.last, ",\"chain\":\"%*s\",\"seq\":%uL",
                        a->chain_len, a->chain, a->seq + 1);

@@ -38,7 +38,7 @@ llmgw_auth(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 
     lmcf = ngx_http_get_module_main_conf(r, ngx_http_llmgw_module);
 
-    vk = llmgw_vkey_find(lmcf, digest);
+    vk = llmgw_view_vkey(r, lmcf, digest);
 
     if (vk == NULL) {
         return llmgw_fail(r, ctx, NGX_HTTP_UNAUTHORIZED,
@@ -185,16 +185,16 @@ llmgw_auth_header(ngx_http_request_t *r, const char *lowcase, size_t len)
 /* Keys are SHA-256 digests: their first bytes are unique in practice, and
  * llmgw_vkey_insert() makes it so. */
 
-static llmgw_vkey_t *
-llmgw_vkey_lookup(llmgw_main_conf_t *lmcf, u_char *digest)
+llmgw_vkey_t *
+llmgw_vkey_lookup(ngx_rbtree_t *tree, u_char *digest)
 {
     ngx_rbtree_key_t    key;
     ngx_rbtree_node_t  *node, *sentinel;
 
     ngx_memcpy(&key, digest, sizeof(ngx_rbtree_key_t));
 
-    node = lmcf->vkeys.root;
-    sentinel = lmcf->vkeys.sentinel;
+    node = tree->root;
+    sentinel = tree->sentinel;
 
     while (node != sentinel) {
 
@@ -214,7 +214,7 @@ llmgw_vkey_find(llmgw_main_conf_t *lmcf, u_char *digest)
 {
     llmgw_vkey_t  *vk;
 
-    vk = llmgw_vkey_lookup(lmcf, digest);
+    vk = llmgw_vkey_lookup(&lmcf->vkeys, digest);
 
     if (vk && ngx_memcmp(digest, vk->digest, LLMGW_DIGEST_LEN) == 0) {
         return vk;
@@ -227,7 +227,7 @@ llmgw_vkey_find(llmgw_main_conf_t *lmcf, u_char *digest)
 ngx_int_t
 llmgw_vkey_insert(llmgw_main_conf_t *lmcf, llmgw_vkey_t *vk)
 {
-    if (llmgw_vkey_lookup(lmcf, vk->digest) != NULL) {
+    if (llmgw_vkey_lookup(&lmcf->vkeys, vk->digest) != NULL) {
         return NGX_DECLINED;
     }
 

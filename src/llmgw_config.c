@@ -10,8 +10,12 @@
 
 
 typedef struct {
-    ngx_conf_t         *cf;
+    ngx_conf_t         *cf;           /* NULL: the admin API's, at run time */
+    ngx_pool_t         *pool;
     llmgw_main_conf_t  *lmcf;
+    llmgw_view_t       *view;         /* run time: where entities go */
+    u_char             *err;          /* run time: the error, for the client */
+    size_t              errlen;
     char                where[256];   /* the entity being read */
 } llmgw_conf_ctx_t;
 
@@ -25,6 +29,10 @@ static char *llmgw_conf_entities(llmgw_conf_ctx_t *cx, json_t *root,
 static char *llmgw_conf_limits(llmgw_conf_ctx_t *cx, llmgw_entity_t *e,
     json_t *obj);
 static llmgw_entity_t *llmgw_conf_entity(ngx_array_t *a, const char *id);
+static llmgw_entity_t *llmgw_conf_parent(llmgw_conf_ctx_t *cx,
+    llmgw_level_e level, const char *id);
+static char *llmgw_conf_entity_one(llmgw_conf_ctx_t *cx, const char *id,
+    json_t *v, ngx_array_t *a, llmgw_level_e level);
 static char *llmgw_conf_id(llmgw_conf_ctx_t *cx, ngx_str_t *id);
 static char *llmgw_conf_vkey_parent(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk,
     json_t *obj);
@@ -35,6 +43,8 @@ static char *llmgw_conf_api_keys(llmgw_conf_ctx_t *cx, llmgw_provider_t *p,
     json_t *arr);
 static char *llmgw_conf_vkeys(llmgw_conf_ctx_t *cx, json_t *root);
 static char *llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj);
+static char *llmgw_conf_keep(llmgw_conf_ctx_t *cx, json_t *obj,
+    ngx_str_t *doc);
 static char *llmgw_conf_routes(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk,
     json_t *arr);
 static char *llmgw_conf_aliases(llmgw_conf_ctx_t *cx, json_t *root);
@@ -58,7 +68,6 @@ static char *llmgw_conf_str(llmgw_conf_ctx_t *cx, json_t *obj,
     const char *field, ngx_str_t *out, ngx_flag_t required);
 static char *llmgw_conf_weight(llmgw_conf_ctx_t *cx, json_t *obj,
     ngx_int_t *weight);
-static ngx_int_t llmgw_conf_hex(u_char *dst, ngx_str_t *hex);
 static char *llmgw_conf_unknown(llmgw_conf_ctx_t *cx, json_t *obj,
     const char **known);
 static char *llmgw_conf_error(llmgw_conf_ctx_t *cx, const char *fmt, ...);
@@ -77,7 +86,7 @@ llmgw_config_load(ngx_conf_t *cf, llmgw_main_conf_t *lmcf)
                                     "teams", "customers", "prices",
                                     "unpriced_models", "routing_rules",
                                     "default_max_output_tokens",
-                                    "guardrails", NULL };
+                                    "guardrails", "admin", NULL };
 
     root = json_load_file((char *) lmcf->file.data,
                           JSON_REJECT_DUPLICATES, &err);
@@ -94,7 +103,9 @@ llmgw_config_load(ngx_conf_t *cf, llmgw_main_conf_t *lmcf)
         return NGX_CONF_ERROR;
     }
 
+    ngx_memzero(&cx, sizeof(llmgw_conf_ctx_t));
     cx.cf = cf;
+    cx.pool = cf->pool;
     cx.lmcf = lmcf;
     ngx_cpystrn((u_char *) cx.where, (u_char *) "top level",
                 sizeof(cx.where));
@@ -138,6 +149,10 @@ llmgw_config_load(ngx_conf_t *cf, llmgw_main_conf_t *lmcf)
 
     if (rv == NGX_CONF_OK) {
         rv = llmgw_conf_aliases(&cx, root);
+    }
+
+    if (rv == NGX_CONF_OK && json_object_get(root, "admin")) {
+        rv = llmgw_admin_conf(cf, lmcf, json_object_get(root, "admin"));
     }
 
     if (rv == NGX_CONF_OK && json_object_get(root, "prices")) {
@@ -237,16 +252,10 @@ static char *
 llmgw_conf_entities(llmgw_conf_ctx_t *cx, json_t *root, const char *field,
     ngx_array_t *a, llmgw_level_e level)
 {
-    json_t          *obj, *v, *c;
-    const char      *id;
-    llmgw_entity_t  *e;
+    json_t      *obj, *v;
+    const char  *id;
 
-    static const char *known_team[] = { "name", "customer", "rate_limit",
-                                        "budgets", "guardrails", NULL };
-    static const char *known_customer[] = { "name", "rate_limit", "budgets",
-                                            "guardrails", NULL };
-
-    if (ngx_array_init(a, cx->cf->pool, 4, sizeof(llmgw_entity_t)) != NGX_OK) {
+    if (ngx_array_init(a, cx->pool, 4, sizeof(llmgw_entity_t)) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -260,54 +269,80 @@ llmgw_conf_entities(llmgw_conf_ctx_t *cx, json_t *root, const char *field,
     }
 
     json_object_foreach(obj, id, v) {
-        ngx_snprintf((u_char *) cx->where, sizeof(cx->where) - 1,
-                     "%s \"%s\"%Z",
-                     level == LLMGW_LEVEL_TEAM ? "team" : "customer", id);
-
-        if (!json_is_object(v)) {
-            return llmgw_conf_error(cx, "must be an object");
-        }
-
-        if (llmgw_conf_unknown(cx, v, level == LLMGW_LEVEL_TEAM
-                                      ? known_team : known_customer)
-            != NGX_CONF_OK)
-        {
+        if (llmgw_conf_entity_one(cx, id, v, a, level) != NGX_CONF_OK) {
             return NGX_CONF_ERROR;
         }
+    }
 
-        e = ngx_array_push(a);
-        if (e == NULL) {
-            return NGX_CONF_ERROR;
-        }
+    return NGX_CONF_OK;
+}
 
-        ngx_memzero(e, sizeof(llmgw_entity_t));
-        e->level = level;
-        e->id.len = ngx_strlen(id);
-        e->id.data = ngx_pnalloc(cx->cf->pool, e->id.len);
-        if (e->id.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
 
-        ngx_memcpy(e->id.data, id, e->id.len);
+/* a team or a customer: one of the file's, or the admin API's */
 
-        if (llmgw_conf_id(cx, &e->id) != NGX_CONF_OK
-            || llmgw_conf_limits(cx, e, v) != NGX_CONF_OK
-            || llmgw_conf_guard_ref(cx, v, e) != NGX_CONF_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
+static char *
+llmgw_conf_entity_one(llmgw_conf_ctx_t *cx, const char *id, json_t *v,
+    ngx_array_t *a, llmgw_level_e level)
+{
+    json_t          *c;
+    llmgw_entity_t  *e;
 
-        c = json_object_get(v, "customer");
+    static const char *known_team[] = { "name", "customer", "rate_limit",
+                                        "budgets", "guardrails", NULL };
+    static const char *known_customer[] = { "name", "rate_limit", "budgets",
+                                            "guardrails", NULL };
 
-        if (c) {
-            e->parent = json_is_string(c)
-                        ? llmgw_conf_entity(&cx->lmcf->customers,
-                                            json_string_value(c))
-                        : NULL;
+    ngx_snprintf((u_char *) cx->where, sizeof(cx->where) - 1,
+                 "%s \"%s\"%Z",
+                 level == LLMGW_LEVEL_TEAM ? "team" : "customer", id);
 
-            if (e->parent == NULL) {
-                return llmgw_conf_error(cx, "\"customer\": no such customer");
-            }
+    if (!json_is_object(v)) {
+        return llmgw_conf_error(cx, "must be an object");
+    }
+
+    if (llmgw_conf_unknown(cx, v, level == LLMGW_LEVEL_TEAM
+                                  ? known_team : known_customer)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    e = ngx_array_push(a);
+    if (e == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(e, sizeof(llmgw_entity_t));
+    e->level = level;
+    e->id.len = ngx_strlen(id);
+    e->id.data = ngx_pnalloc(cx->pool, e->id.len);
+    if (e->id.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(e->id.data, id, e->id.len);
+
+    if (llmgw_conf_id(cx, &e->id) != NGX_CONF_OK
+        || llmgw_conf_limits(cx, e, v) != NGX_CONF_OK
+        || llmgw_conf_guard_ref(cx, v, e) != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (cx->view == NULL && llmgw_conf_keep(cx, v, &e->doc) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    c = json_object_get(v, "customer");
+
+    if (c) {
+        e->parent = json_is_string(c)
+                    ? llmgw_conf_parent(cx, LLMGW_LEVEL_CUSTOMER,
+                                        json_string_value(c))
+                    : NULL;
+
+        if (e->parent == NULL) {
+            return llmgw_conf_error(cx, "\"customer\": no such customer");
         }
     }
 
@@ -320,7 +355,7 @@ llmgw_conf_limits(llmgw_conf_ctx_t *cx, llmgw_entity_t *e, json_t *obj)
 {
     const char  *err;
 
-    err = llmgw_limits_parse(cx->cf->pool, &e->limits,
+    err = llmgw_limits_parse(cx->pool, &e->limits,
                              obj ? json_object_get(obj, "rate_limit") : NULL,
                              obj ? json_object_get(obj, "budgets") : NULL);
     if (err) {
@@ -348,6 +383,25 @@ llmgw_conf_entity(ngx_array_t *a, const char *id)
     }
 
     return NULL;
+}
+
+
+/* a team or customer: the admin API's (run time) before the file's */
+
+static llmgw_entity_t *
+llmgw_conf_parent(llmgw_conf_ctx_t *cx, llmgw_level_e level, const char *id)
+{
+    ngx_str_t  s;
+
+    if (cx->view) {
+        s.len = ngx_strlen(id);
+        s.data = (u_char *) id;
+        return llmgw_view_entity(cx->lmcf, cx->view, level, &s);
+    }
+
+    return llmgw_conf_entity(level == LLMGW_LEVEL_TEAM ? &cx->lmcf->teams
+                                                       : &cx->lmcf->customers,
+                             id);
 }
 
 
@@ -395,7 +449,7 @@ llmgw_conf_vkey_parent(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk, json_t *obj)
 
     if (team) {
         vk->entity.parent = json_is_string(team)
-                            ? llmgw_conf_entity(&cx->lmcf->teams,
+                            ? llmgw_conf_parent(cx, LLMGW_LEVEL_TEAM,
                                                 json_string_value(team))
                             : NULL;
         if (vk->entity.parent == NULL) {
@@ -405,7 +459,7 @@ llmgw_conf_vkey_parent(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk, json_t *obj)
 
     if (customer) {
         vk->entity.parent = json_is_string(customer)
-                            ? llmgw_conf_entity(&cx->lmcf->customers,
+                            ? llmgw_conf_parent(cx, LLMGW_LEVEL_CUSTOMER,
                                                 json_string_value(customer))
                             : NULL;
         if (vk->entity.parent == NULL) {
@@ -418,7 +472,7 @@ llmgw_conf_vkey_parent(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk, json_t *obj)
     }
 
     vk->tag.len = 2 + top->id.len;
-    vk->tag.data = ngx_pnalloc(cx->cf->pool, vk->tag.len);
+    vk->tag.data = ngx_pnalloc(cx->pool, vk->tag.len);
     if (vk->tag.data == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -499,7 +553,7 @@ llmgw_conf_provider(llmgw_conf_ctx_t *cx, const char *name, json_t *obj)
 
     /* NUL-terminated: routing rules match it as a pattern's subject */
     p->name.len = ngx_strlen(name);
-    p->name.data = ngx_pnalloc(cx->cf->pool, p->name.len + 1);
+    p->name.data = ngx_pnalloc(cx->pool, p->name.len + 1);
     if (p->name.data == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -586,11 +640,11 @@ llmgw_conf_provider(llmgw_conf_ctx_t *cx, const char *name, json_t *obj)
         p->base_path.len--;
     }
 
-    if (ngx_array_init(&p->keys, cx->cf->pool, 2, sizeof(llmgw_api_key_t))
+    if (ngx_array_init(&p->keys, cx->pool, 2, sizeof(llmgw_api_key_t))
         != NGX_OK
-        || ngx_array_init(&p->models, cx->cf->pool, 4, sizeof(ngx_str_t))
+        || ngx_array_init(&p->models, cx->pool, 4, sizeof(ngx_str_t))
            != NGX_OK
-        || ngx_array_init(&p->deployments, cx->cf->pool, 1,
+        || ngx_array_init(&p->deployments, cx->pool, 1,
                           sizeof(llmgw_deployment_t))
            != NGX_OK)
     {
@@ -632,9 +686,9 @@ llmgw_conf_provider(llmgw_conf_ctx_t *cx, const char *name, json_t *obj)
             }
 
             dep->model.len = ngx_strlen(model);
-            dep->model.data = ngx_pnalloc(cx->cf->pool, dep->model.len);
+            dep->model.data = ngx_pnalloc(cx->pool, dep->model.len);
             dep->deployment.len = json_string_length(d);
-            dep->deployment.data = ngx_pnalloc(cx->cf->pool,
+            dep->deployment.data = ngx_pnalloc(cx->pool,
                                                dep->deployment.len);
             if (dep->model.data == NULL || dep->deployment.data == NULL) {
                 return NGX_CONF_ERROR;
@@ -790,7 +844,7 @@ llmgw_conf_rules(llmgw_conf_ctx_t *cx, json_t *root)
     size_t   i;
     json_t  *arr, *v;
 
-    if (ngx_array_init(&cx->lmcf->rules, cx->cf->pool, 2,
+    if (ngx_array_init(&cx->lmcf->rules, cx->pool, 2,
                        sizeof(llmgw_rule_t))
         != NGX_OK)
     {
@@ -853,7 +907,7 @@ llmgw_conf_rule(llmgw_conf_ctx_t *cx, json_t *obj)
     lists[4] = &rule->regions;
 
     for (i = 0; fields[i]; i++) {
-        if (ngx_array_init(lists[i], cx->cf->pool, 2, sizeof(ngx_str_t))
+        if (ngx_array_init(lists[i], cx->pool, 2, sizeof(ngx_str_t))
             != NGX_OK)
         {
             return NGX_CONF_ERROR;
@@ -906,9 +960,12 @@ llmgw_conf_apply_rules(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk)
                 continue;
             }
 
-            ngx_conf_log_error(NGX_LOG_NOTICE, cx->cf, 0, "llmgw: key "
-                               "\"%V\" may not use provider \"%V\": routing "
-                               "rule %ui", &vk->id, &rt[j].provider->name, i);
+            if (cx->cf) {
+                ngx_conf_log_error(NGX_LOG_NOTICE, cx->cf, 0, "llmgw: key "
+                                   "\"%V\" may not use provider \"%V\": "
+                                   "routing rule %ui", &vk->id,
+                                   &rt[j].provider->name, i);
+            }
         }
 
         vk->routes.nelts = n;
@@ -985,7 +1042,7 @@ llmgw_conf_secret(llmgw_conf_ctx_t *cx, ngx_str_t *out, const char *spec)
         }
 
         out->len = ngx_strlen(env);
-        out->data = ngx_pnalloc(cx->cf->pool, out->len);
+        out->data = ngx_pnalloc(cx->pool, out->len);
         if (out->data == NULL) {
             return NGX_CONF_ERROR;
         }
@@ -1023,7 +1080,7 @@ llmgw_conf_secret(llmgw_conf_ctx_t *cx, ngx_str_t *out, const char *spec)
                                 "64 KB", &path);
     }
 
-    out->data = ngx_pnalloc(cx->cf->pool, ngx_file_size(&fi) + 1);
+    out->data = ngx_pnalloc(cx->pool, ngx_file_size(&fi) + 1);
     if (out->data == NULL) {
         ngx_close_file(file.fd);
         return NGX_CONF_ERROR;
@@ -1099,11 +1156,11 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
         return llmgw_conf_error(cx, "must be an object");
     }
 
-    vk = ngx_pcalloc(cx->cf->pool, sizeof(llmgw_vkey_t));
+    vk = ngx_pcalloc(cx->pool, sizeof(llmgw_vkey_t));
     if (vk == NULL
-        || ngx_array_init(&vk->fallbacks, cx->cf->pool, 2, sizeof(ngx_str_t))
+        || ngx_array_init(&vk->fallbacks, cx->pool, 2, sizeof(ngx_str_t))
            != NGX_OK
-        || ngx_array_init(&vk->aliases, cx->cf->pool, 1,
+        || ngx_array_init(&vk->aliases, cx->pool, 1,
                           sizeof(llmgw_alias_t)) != NGX_OK)
     {
         return NGX_CONF_ERROR;
@@ -1143,7 +1200,7 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
     }
 
     if (hex.len != 2 * LLMGW_DIGEST_LEN
-        || llmgw_conf_hex(vk->digest, &hex) != NGX_OK)
+        || llmgw_hex_decode(vk->digest, hex.data, hex.len) != NGX_OK)
     {
         return llmgw_conf_error(cx, "\"key_sha256\" must be 64 hex digits: "
                                 "the SHA-256 of the key");
@@ -1193,7 +1250,18 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
 
     llmgw_conf_apply_rules(cx, vk);
 
-    if (llmgw_limits_keys(cx->cf->pool, vk) != NGX_OK) {
+    if (llmgw_limits_keys(cx->pool, vk) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (cx->view) {
+        return (llmgw_view_insert(cx->view, vk) == NGX_OK)
+               ? NGX_CONF_OK
+               : llmgw_conf_error(cx, "\"key_sha256\" is the digest of "
+                                  "another virtual key");
+    }
+
+    if (llmgw_conf_keep(cx, obj, &vk->doc) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -1203,6 +1271,76 @@ llmgw_conf_vkey(llmgw_conf_ctx_t *cx, json_t *obj)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* a file key as written: the admin API shows it, and reads it again when
+ * it moves under a team or customer the API changed */
+
+static char *
+llmgw_conf_keep(llmgw_conf_ctx_t *cx, json_t *obj, ngx_str_t *doc)
+{
+    char  *text;
+
+    text = json_dumps(obj, JSON_COMPACT);
+    if (text == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    doc->len = ngx_strlen(text);
+    doc->data = ngx_pnalloc(cx->pool, doc->len);
+
+    if (doc->data == NULL) {
+        free(text);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(doc->data, text, doc->len);
+    free(text);
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The admin API's entities, at run time: a key ('k') into the view's tree,
+ * a team ('t') or customer ('c') onto the array given, read exactly as the
+ * governance file's; NGX_DECLINED with err set when it is wrong.
+ */
+
+ngx_int_t
+llmgw_config_doc(llmgw_main_conf_t *lmcf, llmgw_view_t *view,
+    ngx_pool_t *pool, u_char kind, ngx_str_t *id, json_t *doc,
+    ngx_array_t *into, u_char *err, size_t errlen)
+{
+    u_char            buf[LLMGW_MAX_ID_LEN + 1];
+    llmgw_conf_ctx_t  cx;
+
+    ngx_memzero(&cx, sizeof(llmgw_conf_ctx_t));
+    cx.pool = pool;
+    cx.lmcf = lmcf;
+    cx.view = view;
+    cx.err = err;
+    cx.errlen = errlen;
+    ngx_cpystrn((u_char *) cx.where, (u_char *) "entity", sizeof(cx.where));
+
+    if (kind == 'k') {
+        return (llmgw_conf_vkey(&cx, doc) == NGX_CONF_OK)
+               ? NGX_OK : NGX_DECLINED;
+    }
+
+    if (id->len > LLMGW_MAX_ID_LEN) {
+        ngx_snprintf(err, errlen, "an id is 1 to %d characters%Z",
+                     LLMGW_MAX_ID_LEN);
+        return NGX_DECLINED;
+    }
+
+    ngx_cpystrn(buf, id->data, id->len + 1);
+
+    return (llmgw_conf_entity_one(&cx, (char *) buf, doc, into,
+                                  kind == 't' ? LLMGW_LEVEL_TEAM
+                                              : LLMGW_LEVEL_CUSTOMER)
+            == NGX_CONF_OK) ? NGX_OK : NGX_DECLINED;
 }
 
 
@@ -1224,7 +1362,7 @@ llmgw_conf_routes(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk, json_t *arr)
                                 "{\"provider\",\"models\",\"weight\"}");
     }
 
-    if (ngx_array_init(&vk->routes, cx->cf->pool, json_array_size(arr),
+    if (ngx_array_init(&vk->routes, cx->pool, json_array_size(arr),
                        sizeof(llmgw_route_t))
         != NGX_OK)
     {
@@ -1240,7 +1378,7 @@ llmgw_conf_routes(llmgw_conf_ctx_t *cx, llmgw_vkey_t *vk, json_t *arr)
         ngx_memzero(rt, sizeof(llmgw_route_t));
         rt->wrr.weight = 1;
 
-        if (ngx_array_init(&rt->models, cx->cf->pool, 2, sizeof(ngx_str_t))
+        if (ngx_array_init(&rt->models, cx->pool, 2, sizeof(ngx_str_t))
             != NGX_OK)
         {
             return NGX_CONF_ERROR;
@@ -1378,9 +1516,9 @@ llmgw_conf_alias(llmgw_conf_ctx_t *cx, ngx_array_t *aliases,
 
     a->pattern = (strpbrk(from, "*?[") != NULL);
     a->from.len = ngx_strlen(from);
-    a->from.data = ngx_pnalloc(cx->cf->pool, a->from.len + 1);
+    a->from.data = ngx_pnalloc(cx->pool, a->from.len + 1);
     a->to.len = json_string_length(v);
-    a->to.data = ngx_pnalloc(cx->cf->pool, a->to.len + 1);
+    a->to.data = ngx_pnalloc(cx->pool, a->to.len + 1);
     if (a->from.data == NULL || a->to.data == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -1420,7 +1558,7 @@ llmgw_conf_models(llmgw_conf_ctx_t *cx, ngx_array_t *a, json_t *arr,
         }
 
         s->len = len;
-        s->data = ngx_pnalloc(cx->cf->pool, len + 1);
+        s->data = ngx_pnalloc(cx->pool, len + 1);
         if (s->data == NULL) {
             return NGX_CONF_ERROR;
         }
@@ -1457,7 +1595,7 @@ llmgw_conf_str(llmgw_conf_ctx_t *cx, json_t *obj, const char *field,
     }
 
     out->len = json_string_length(v);
-    out->data = ngx_pnalloc(cx->cf->pool, out->len + 1);
+    out->data = ngx_pnalloc(cx->pool, out->len + 1);
     if (out->data == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -1493,15 +1631,19 @@ llmgw_conf_weight(llmgw_conf_ctx_t *cx, json_t *obj, ngx_int_t *weight)
 }
 
 
-static ngx_int_t
-llmgw_conf_hex(u_char *dst, ngx_str_t *hex)
+ngx_int_t
+llmgw_hex_decode(u_char *dst, u_char *hex, size_t len)
 {
-    ngx_int_t   hi, lo;
-    ngx_uint_t  i;
+    ngx_int_t  hi, lo;
+    size_t     i;
 
-    for (i = 0; i < hex->len; i += 2) {
-        hi = ngx_hextoi(&hex->data[i], 1);
-        lo = ngx_hextoi(&hex->data[i + 1], 1);
+    if (len % 2) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < len; i += 2) {
+        hi = ngx_hextoi(&hex[i], 1);
+        lo = ngx_hextoi(&hex[i + 1], 1);
 
         if (hi == NGX_ERROR || lo == NGX_ERROR) {
             return NGX_ERROR;
@@ -1545,6 +1687,13 @@ llmgw_conf_error(llmgw_conf_ctx_t *cx, const char *fmt, ...)
     va_start(args, fmt);
     p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
     va_end(args);
+
+    if (cx->cf == NULL) {
+        p = ngx_snprintf(cx->err, cx->errlen - 1, "%s: %*s", cx->where,
+                         p - buf, buf);
+        *p = '\0';
+        return NGX_CONF_ERROR;
+    }
 
     ngx_conf_log_error(NGX_LOG_EMERG, cx->cf, 0,
                        "llmgw_config \"%V\": %s: %*s",

@@ -462,7 +462,8 @@ llmgw_send_json_value(ngx_http_request_t *r, ngx_uint_t status, json_t *v)
     size_t      len;
     ngx_buf_t  *b;
 
-    text = json_dumps(v, JSON_COMPACT);
+    /* numbers as written: 1e-06, not 9.9999999999999995e-07 */
+    text = json_dumps(v, JSON_COMPACT|JSON_REAL_PRECISION(15));
     if (text == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -20,8 +20,6 @@ static void llmgw_govern_done(void *data, llmgw_store_rc_e rc,
 static void llmgw_store_waiter_cleanup(void *data);
 static ngx_int_t llmgw_govern_refuse(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_charge_t *c);
-static ngx_int_t llmgw_header(ngx_http_request_t *r, const char *name,
-    u_char *value, size_t len);
 
 const char  *llmgw_level_names[] = {
     "provider entry", "key", "team", "customer"
@@ -453,7 +451,9 @@ llmgw_govern_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 }
 
 
-static ngx_int_t
+/* a response header, its value copied */
+
+ngx_int_t
 llmgw_header(ngx_http_request_t *r, const char *name, u_char *value,
     size_t len)
 {

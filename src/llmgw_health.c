@@ -11,17 +11,7 @@
 
 
 #include "llmgw.h"
-
-
-#define LLMGW_HEALTH_SLOTS  256
-
-
-typedef struct {
-    ngx_atomic_t                 id;         /* 0: free */
-    ngx_atomic_t                 until;      /* ms since the epoch */
-    ngx_atomic_t                 strikes;    /* 429s in a row */
-    ngx_atomic_t                 cooldowns;  /* how many, ever */
-} llmgw_key_state_t;
+#include "llmgw_metrics.h"
 
 
 static llmgw_key_state_t *llmgw_health_slot(llmgw_main_conf_t *lmcf,

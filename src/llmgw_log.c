@@ -31,6 +31,11 @@ llmgw_log_handler(ngx_http_request_t *r)
         llmgw_govern_settle(r, ctx);
     }
 
+    if (ctx->vkey && ctx->cost > 0) {
+        llmgw_spend_record(ctx->lmcf, &ctx->vkey->entity, ctx->cost,
+                           ngx_time());
+    }
+
     llmgw_metrics_request(r, ctx);
     llmgw_audit_write(r, ctx);
 

@@ -106,6 +106,7 @@ void llmgw_redis_cmd_cleanup(llmgw_redis_cmd_t *cmd);
 char *llmgw_store_redis_conf(ngx_conf_t *cf, ngx_str_t *args,
     ngx_uint_t nargs, void **store);
 ngx_int_t llmgw_store_redis_init_process(ngx_cycle_t *cycle, void *store);
+llmgw_redis_t *llmgw_store_redis_conn(void *store);
 void llmgw_store_redis_exit_process(ngx_cycle_t *cycle, void *store);
 
 

@@ -11,6 +11,7 @@
 
 
 #include "llmgw.h"
+#include "llmgw_registry.h"
 
 
 #define LLMGW_SNAPSHOT_MAGIC  "llmgw-snapshot 1\n"
@@ -50,13 +51,14 @@ static ngx_uint_t             llmgw_snapshot_busy;
 ngx_int_t
 llmgw_snapshot_load(llmgw_main_conf_t *lmcf, ngx_log_t *log)
 {
-    char      line[LLMGW_STORE_KEY_LEN + 64];
-    FILE     *f;
-    time_t    now;
-    ngx_uint_t  n;
-    long long   reset, value;
-    int        klen;
-    char      *key;
+    FILE        *f;
+    char        *line, *key;
+    size_t       cap;
+    ssize_t      len;
+    time_t       now;
+    ngx_uint_t   n, docs;
+    long long    reset, value;
+    int          klen;
 
     f = fopen((char *) lmcf->snapshot.data, "r");
 
@@ -70,30 +72,50 @@ llmgw_snapshot_load(llmgw_main_conf_t *lmcf, ngx_log_t *log)
         return NGX_OK;
     }
 
-    if (fgets(line, sizeof(line), f) == NULL
-        || ngx_strcmp(line, LLMGW_SNAPSHOT_MAGIC) != 0)
-    {
+    line = NULL;
+    cap = 0;
+
+    len = getline(&line, &cap, f);
+
+    if (len <= 0 || ngx_strcmp(line, LLMGW_SNAPSHOT_MAGIC) != 0) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "llmgw: \"%V\" is not a snapshot: ignored",
                       &lmcf->snapshot);
+        free(line);
         fclose(f);
         return NGX_OK;
     }
 
     now = ngx_time();
     n = 0;
+    docs = 0;
 
-    while (fgets(line, sizeof(line), f) != NULL) {
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (line[len - 1] == '\n') {
+            line[--len] = '\0';
+        }
+
+        /* the admin API's documents (llmgw_registry.c) */
+        if (ngx_strncmp(line, "doc ", 4) == 0) {
+            if (llmgw_registry_restore(lmcf, (u_char *) line, len, NULL)
+                == NGX_OK)
+            {
+                docs++;
+            }
+
+            continue;
+        }
+
         klen = 0;
 
-        if (sscanf(line, "%lld %lld %n", &reset, &value, &klen) != 2
+        if (len > LLMGW_STORE_KEY_LEN + 64
+            || sscanf(line, "%lld %lld %n", &reset, &value, &klen) != 2
             || klen == 0)
         {
             continue;
         }
 
         key = line + klen;
-        key[strcspn(key, "\n")] = '\0';
 
         if ((time_t) reset <= now || *key == '\0') {
             continue;
@@ -112,11 +134,12 @@ llmgw_snapshot_load(llmgw_main_conf_t *lmcf, ngx_log_t *log)
         n++;
     }
 
+    free(line);
     fclose(f);
 
     ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                  "llmgw: %ui counters restored from \"%V\"", n,
-                  &lmcf->snapshot);
+                  "llmgw: %ui counters and %ui admin documents restored "
+                  "from \"%V\"", n, docs, &lmcf->snapshot);
 
     return NGX_OK;
 }
@@ -129,7 +152,19 @@ llmgw_snapshot_init_process(ngx_cycle_t *cycle, llmgw_main_conf_t *lmcf)
     static ngx_str_t  name = ngx_string("default");
 #endif
 
-    if (lmcf->snapshot.len == 0 || ngx_worker != 0) {
+    if (lmcf->snapshot.len == 0) {
+        return NGX_OK;
+    }
+
+    /* every worker writes the file as it exits: each its own temporary
+     * file, renamed into place */
+    lmcf->snapshot_tmp.len = ngx_sprintf(lmcf->snapshot_tmp.data,
+                                         "%V.tmp.%P", &lmcf->snapshot,
+                                         ngx_pid)
+                             - lmcf->snapshot_tmp.data;
+    lmcf->snapshot_tmp.data[lmcf->snapshot_tmp.len] = '\0';
+
+    if (ngx_worker != 0) {
         return NGX_OK;
     }
 
@@ -256,7 +291,8 @@ llmgw_snapshot_written(ngx_event_t *ev)
 static ngx_int_t
 llmgw_snapshot_serialize(llmgw_main_conf_t *lmcf, llmgw_snapshot_job_t *job)
 {
-    size_t  size;
+    u_char  *p;
+    size_t   size;
 
     job->path = lmcf->snapshot;
     job->tmp = lmcf->snapshot_tmp;
@@ -265,7 +301,8 @@ llmgw_snapshot_serialize(llmgw_main_conf_t *lmcf, llmgw_snapshot_job_t *job)
 
     size = sizeof(LLMGW_SNAPSHOT_MAGIC)
            + llmgw_store_shm_count(lmcf)
-             * (LLMGW_STORE_KEY_LEN + 2 * NGX_INT64_LEN + 3);
+             * (LLMGW_STORE_KEY_LEN + 2 * NGX_INT64_LEN + 3)
+           + llmgw_registry_snapshot_size(lmcf);
 
     job->data = ngx_alloc(size, job->log);
     if (job->data == NULL) {
@@ -273,9 +310,9 @@ llmgw_snapshot_serialize(llmgw_main_conf_t *lmcf, llmgw_snapshot_job_t *job)
         return NGX_ERROR;
     }
 
-    job->len = llmgw_store_shm_dump(lmcf, job->data, size,
-                                    LLMGW_SNAPSHOT_MAGIC)
-               - job->data;
+    p = llmgw_store_shm_dump(lmcf, job->data, size, LLMGW_SNAPSHOT_MAGIC);
+    p = llmgw_registry_snapshot(lmcf, p, job->data + size);
+    job->len = p - job->data;
 
     ngx_shmtx_unlock(&lmcf->shpool->mutex);
 

@@ -249,6 +249,17 @@ invalid:
 }
 
 
+/* its connection, for the admin registry's own commands */
+
+llmgw_redis_t *
+llmgw_store_redis_conn(void *data)
+{
+    llmgw_store_redis_t  *store = data;
+
+    return &store->redis;
+}
+
+
 ngx_int_t
 llmgw_store_redis_init_process(ngx_cycle_t *cycle, void *data)
 {

@@ -11,7 +11,6 @@ static void llmgw_usage_done(void *data, llmgw_store_rc_e rc,
     ngx_uint_t refused);
 static ngx_int_t llmgw_usage_send(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_store_rc_e rc);
-static json_t *llmgw_usage_item(llmgw_charge_t *c);
 
 
 /* NGX_DONE when the store answers later; else the response's rc */
@@ -143,7 +142,9 @@ failed:
 }
 
 
-static json_t *
+/* one limit as the usage endpoints show it (the admin API's too) */
+
+json_t *
 llmgw_usage_item(llmgw_charge_t *c)
 {
     u_char               buf[3][32], *p[3];

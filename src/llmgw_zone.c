@@ -65,7 +65,9 @@ llmgw_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 
     llmgw_store_shm_init(sh);
 
-    if (llmgw_health_init(shpool, sh) != NGX_OK) {
+    if (llmgw_health_init(shpool, sh) != NGX_OK
+        || llmgw_registry_init_zone(shpool, sh) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

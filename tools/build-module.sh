@@ -34,6 +34,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "$want" > "$stamp"
 fi
 
+# the dashboard may have changed since configure embedded it
+sh "$top/tools/embed.sh" "$top/html/dashboard.html" \
+    "$dir/nginx/objs/llmgw_dashboard_html.h"
+
 make -s -C "$dir/nginx" -f objs/Makefile modules
 
 # a new file, renamed into place: a running nginx keeps the module it
