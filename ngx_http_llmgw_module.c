@@ -22,6 +22,7 @@
 #include "llmgw.h"
 #include "llmgw_redis.h"
 #include "llmgw_registry.h"
+#include "llmgw_admin.h"
 
 
 static ngx_int_t ngx_http_llmgw_preconfiguration(ngx_conf_t *cf);
@@ -314,7 +315,7 @@ ngx_http_llmgw_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_value(lmcf->fail_open, 0);
     ngx_conf_init_msec_value(lmcf->key_cooldown, 60000);
-    ngx_conf_init_msec_value(lmcf->admin_sync, 1000);
+    ngx_conf_init_msec_value(lmcf->admin_sync, 250);
     ngx_conf_init_uint_value(lmcf->key_cooldown_429, 3);
     ngx_conf_init_uint_value(lmcf->metrics_max_series, 4096);
     ngx_conf_init_uint_value(lmcf->metrics_max_keys, 1000);
@@ -395,6 +396,12 @@ ngx_http_llmgw_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->admin) {
         conf->enable = 0;
+
+        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+        if (clcf->client_body_buffer_size < LLMGW_ADMIN_MAX_BODY) {
+            clcf->client_body_buffer_size = LLMGW_ADMIN_MAX_BODY;
+        }
     }
     ngx_conf_merge_uint_value(conf->attempts, prev->attempts, 3);
     ngx_conf_merge_size_value(conf->max_body, prev->max_body,

@@ -529,6 +529,7 @@ ngx_int_t llmgw_config_doc(llmgw_main_conf_t *lmcf, llmgw_view_t *view,
 llmgw_vkey_t *llmgw_view_vkey(ngx_http_request_t *r,
     llmgw_main_conf_t *lmcf, u_char *digest);
 llmgw_view_t *llmgw_view_get(llmgw_main_conf_t *lmcf, ngx_log_t *log);
+ngx_int_t llmgw_view_hold(ngx_http_request_t *r, llmgw_view_t *view);
 llmgw_entity_t *llmgw_view_entity(llmgw_main_conf_t *lmcf,
     llmgw_view_t *view, llmgw_level_e level, ngx_str_t *id);
 ngx_int_t llmgw_view_insert(llmgw_view_t *view, llmgw_vkey_t *vk);
@@ -630,6 +631,7 @@ void llmgw_limit_window(llmgw_limit_t *l, time_t now, time_t *start,
 int64_t llmgw_usd_to_pico(double usd);
 ngx_int_t llmgw_parse_time(json_t *v, time_t *t);
 ngx_int_t llmgw_limits_keys(ngx_pool_t *pool, llmgw_vkey_t *vk);
+ngx_int_t llmgw_limits_entity_keys(ngx_pool_t *pool, llmgw_entity_t *e);
 
 /* llmgw_price.c */
 char *llmgw_prices_init(ngx_conf_t *cf, llmgw_main_conf_t *lmcf);

@@ -178,6 +178,9 @@ llmgw_admin_handler(ngx_http_request_t *r)
 
     if (r->method & (NGX_HTTP_POST|NGX_HTTP_PUT|NGX_HTTP_PATCH)) {
         if (r->headers_in.content_length_n > LLMGW_ADMIN_MAX_BODY) {
+            /* the body is not read: the connection cannot be kept */
+            r->keepalive = 0;
+
             return llmgw_admin_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                      "invalid_request_error",
                                      "body_too_large",

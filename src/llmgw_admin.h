@@ -13,6 +13,10 @@
 #include "llmgw.h"
 
 
+/* an admin request's body: at most this, always read into memory */
+#define LLMGW_ADMIN_MAX_BODY  (256 * 1024)
+
+
 /* what a caller may do; a role is a set of these */
 #define LLMGW_PERM_READ     0x01   /* keys, teams, customers: settings */
 #define LLMGW_PERM_USAGE    0x02   /* usage, remaining budget, stats */

@@ -626,7 +626,8 @@ llmgw_admin_expect(ngx_http_request_t *r, llmgw_admin_ctx_t *actx,
     n = -1;
 
     if (v) {
-        n = json_is_integer(v) ? (ngx_int_t) json_integer_value(v) : -2;
+        n = (json_is_integer(v) && json_integer_value(v) > 0)
+            ? (ngx_int_t) json_integer_value(v) : -2;
 
     } else if (r->headers_in.if_match) {
         p = r->headers_in.if_match->value.data;

@@ -12,7 +12,6 @@
 
 
 #define LLMGW_ADMIN_ERR_LEN   NGX_MAX_CONF_ERRSTR
-#define LLMGW_ADMIN_MAX_BODY  (256 * 1024)
 
 
 typedef struct llmgw_admin_conf_s  llmgw_admin_conf_t;

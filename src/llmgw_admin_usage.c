@@ -106,6 +106,11 @@ llmgw_admin_usage_levels(ngx_http_request_t *r, llmgw_admin_ctx_t *actx,
         view = (llmgw_registry_gen(lmcf) == 0) ? NULL
                : llmgw_view_get(lmcf, r->connection->log);
 
+        /* the store may answer after the view was replaced */
+        if (view && llmgw_view_hold(r, view) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
         e = view ? llmgw_view_entity(lmcf, view,
                                      actx->route.kind == 't'
                                      ? LLMGW_LEVEL_TEAM

@@ -69,16 +69,19 @@ llmgw_admin_commit(ngx_http_request_t *r, llmgw_admin_ctx_t *actx,
 
     rc = llmgw_view_check(lmcf, r->connection->log, doc, err, sizeof(err));
 
-    if (rc == NGX_DECLINED) {
-        return llmgw_admin_error(r, deleted ? NGX_HTTP_CONFLICT
-                                            : NGX_HTTP_BAD_REQUEST,
-                                 deleted ? "conflict_error"
-                                         : "invalid_request_error",
-                                 deleted ? "in_use" : "invalid_entity",
-                                 deleted ? "cannot delete %s \"%V\": %s"
-                                         : "%s \"%V\": %s",
+    if (rc == NGX_DECLINED && deleted) {
+        /* a key still names it */
+        return llmgw_admin_error(r, NGX_HTTP_CONFLICT, "conflict_error",
+                                 "in_use", "cannot delete %s \"%V\": %s",
                                  llmgw_admin_kind_name(doc->meta.kind),
                                  &doc->id, err);
+    }
+
+    if (rc == NGX_DECLINED) {
+        /* the message names the entity and the field */
+        return llmgw_admin_error(r, NGX_HTTP_BAD_REQUEST,
+                                 "invalid_request_error", "invalid_entity",
+                                 "%s", err);
     }
 
     if (rc != NGX_OK) {
@@ -123,6 +126,7 @@ llmgw_admin_commit(ngx_http_request_t *r, llmgw_admin_ctx_t *actx,
 static void
 llmgw_admin_written(ngx_http_request_t *r, ngx_int_t rc, uint64_t current)
 {
+    ngx_connection_t   *c;
     llmgw_admin_ctx_t  *actx;
     llmgw_main_conf_t  *lmcf;
 
@@ -146,8 +150,10 @@ llmgw_admin_written(ngx_http_request_t *r, ngx_int_t rc, uint64_t current)
                              "stored now: Redis does not answer")
          : llmgw_admin_applied(r, actx, rc);
 
+    c = r->connection;
+
     ngx_http_finalize_request(r, rc);
-    ngx_http_run_posted_requests(r->connection);
+    ngx_http_run_posted_requests(c);
 }
 
 

@@ -346,6 +346,10 @@ llmgw_conf_entity_one(llmgw_conf_ctx_t *cx, const char *id, json_t *v,
         }
     }
 
+    if (llmgw_limits_entity_keys(cx->pool, e) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -1314,6 +1318,7 @@ llmgw_config_doc(llmgw_main_conf_t *lmcf, llmgw_view_t *view,
     ngx_array_t *into, u_char *err, size_t errlen)
 {
     u_char            buf[LLMGW_MAX_ID_LEN + 1];
+    ngx_uint_t        n;
     llmgw_conf_ctx_t  cx;
 
     ngx_memzero(&cx, sizeof(llmgw_conf_ctx_t));
@@ -1336,11 +1341,19 @@ llmgw_config_doc(llmgw_main_conf_t *lmcf, llmgw_view_t *view,
     }
 
     ngx_cpystrn(buf, id->data, id->len + 1);
+    n = into->nelts;
 
-    return (llmgw_conf_entity_one(&cx, (char *) buf, doc, into,
-                                  kind == 't' ? LLMGW_LEVEL_TEAM
-                                              : LLMGW_LEVEL_CUSTOMER)
-            == NGX_CONF_OK) ? NGX_OK : NGX_DECLINED;
+    if (llmgw_conf_entity_one(&cx, (char *) buf, doc, into,
+                              kind == 't' ? LLMGW_LEVEL_TEAM
+                                          : LLMGW_LEVEL_CUSTOMER)
+        != NGX_CONF_OK)
+    {
+        /* no half-read entity for keys to find */
+        into->nelts = n;
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 

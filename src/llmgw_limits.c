@@ -20,6 +20,8 @@
 #include "llmgw.h"
 
 
+static ngx_int_t llmgw_limits_prefix(ngx_pool_t *pool, llmgw_entity_t *e,
+    ngx_str_t *tag, ngx_str_t *vkid);
 static ngx_int_t llmgw_limit_period(ngx_pool_t *pool, ngx_str_t *s,
     llmgw_limit_t *l, ngx_flag_t budget);
 static llmgw_limit_t *llmgw_limit_add(ngx_array_t *a, llmgw_limit_kind_e kind,
@@ -399,15 +401,9 @@ llmgw_parse_time(json_t *v, time_t *t)
 ngx_int_t
 llmgw_limits_keys(ngx_pool_t *pool, llmgw_vkey_t *vk)
 {
-    u_char           *p, buf[LLMGW_STORE_KEY_LEN];
-    ngx_uint_t        i, r;
+    ngx_uint_t        r, n;
     llmgw_route_t    *rt;
-    llmgw_limit_t    *l;
     llmgw_entity_t   *e, *chain[4 + 64];
-    ngx_uint_t        n;
-
-    static u_char  level_tag[] = { 'p', 'k', 't', 'c' };
-    static u_char  kind_tag[] = { 'r', 't', 's' };
 
     n = 0;
     rt = vk->routes.elts;
@@ -421,35 +417,83 @@ llmgw_limits_keys(ngx_pool_t *pool, llmgw_vkey_t *vk)
     }
 
     for (r = 0; r < n; r++) {
-        e = chain[r];
-        l = e->limits.elts;
-
-        for (i = 0; i < e->limits.nelts; i++) {
-            if (l[i].prefix.len) {
-                continue;
-            }
-
-            p = ngx_snprintf(buf, sizeof(buf), "{%V}:%c:", &vk->tag,
-                             level_tag[e->level]);
-
-            if (e->level == LLMGW_LEVEL_ROUTE) {
-                p = ngx_snprintf(p, buf + sizeof(buf) - p, "%V/", &vk->id);
-            }
-
-            p = ngx_snprintf(p, buf + sizeof(buf) - p, "%V:%c:%V:", &e->id,
-                             kind_tag[l[i].kind], &l[i].name);
-
-            l[i].prefix.len = p - buf;
-            l[i].prefix.data = ngx_pnalloc(pool, l[i].prefix.len);
-            if (l[i].prefix.data == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_memcpy(l[i].prefix.data, buf, l[i].prefix.len);
-
-            ngx_crc32_init(l[i].prefix_crc);
-            ngx_crc32_update(&l[i].prefix_crc, buf, l[i].prefix.len);
+        if (llmgw_limits_prefix(pool, chain[r], &vk->tag, &vk->id) != NGX_OK)
+        {
+            return NGX_ERROR;
         }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A team's or customer's: made with the entity, from its own pool, so that
+ * a key read later (the admin API's, into a view that is freed when it is
+ * replaced) never writes into an entity that outlives it.
+ */
+
+ngx_int_t
+llmgw_limits_entity_keys(ngx_pool_t *pool, llmgw_entity_t *e)
+{
+    u_char           buf[2 + LLMGW_MAX_ID_LEN];
+    ngx_str_t        tag;
+    llmgw_entity_t  *top;
+
+    for (top = e; top->parent; top = top->parent) {
+        /* void */
+    }
+
+    tag.data = buf;
+    tag.len = ngx_snprintf(buf, sizeof(buf), "%c:%V",
+                           top->level == LLMGW_LEVEL_CUSTOMER ? 'c' : 't',
+                           &top->id)
+              - buf;
+
+    return llmgw_limits_prefix(pool, e, &tag, NULL);
+}
+
+
+/* each limit's store key but the window's start: "{tag}:level:id:kind:name:" */
+
+static ngx_int_t
+llmgw_limits_prefix(ngx_pool_t *pool, llmgw_entity_t *e, ngx_str_t *tag,
+    ngx_str_t *vkid)
+{
+    u_char         *p, buf[LLMGW_STORE_KEY_LEN];
+    ngx_uint_t      i;
+    llmgw_limit_t  *l;
+
+    static u_char  level_tag[] = { 'p', 'k', 't', 'c' };
+    static u_char  kind_tag[] = { 'r', 't', 's' };
+
+    l = e->limits.elts;
+
+    for (i = 0; i < e->limits.nelts; i++) {
+        if (l[i].prefix.len) {
+            continue;
+        }
+
+        p = ngx_snprintf(buf, sizeof(buf), "{%V}:%c:", tag,
+                         level_tag[e->level]);
+
+        if (e->level == LLMGW_LEVEL_ROUTE) {
+            p = ngx_snprintf(p, buf + sizeof(buf) - p, "%V/", vkid);
+        }
+
+        p = ngx_snprintf(p, buf + sizeof(buf) - p, "%V:%c:%V:", &e->id,
+                         kind_tag[l[i].kind], &l[i].name);
+
+        l[i].prefix.len = p - buf;
+        l[i].prefix.data = ngx_pnalloc(pool, l[i].prefix.len);
+        if (l[i].prefix.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(l[i].prefix.data, buf, l[i].prefix.len);
+
+        ngx_crc32_init(l[i].prefix_crc);
+        ngx_crc32_update(&l[i].prefix_crc, buf, l[i].prefix.len);
     }
 
     return NGX_OK;

@@ -41,6 +41,7 @@ typedef struct {
     ngx_event_t                  timer;
     ngx_msec_t                   interval;
     long long                    gen;        /* Redis's, last copied */
+    long long                    listed;     /* the one being copied */
     unsigned                     busy:1;
     unsigned                     listing:1;
 } llmgw_reg_sync_t;
@@ -369,8 +370,10 @@ llmgw_registry_redis_synced(llmgw_redis_cmd_t *cmd, redisReply *reply)
     }
 
     if (s->listing) {
+        /* the generation counts as seen once its documents are in */
         if (reply->type == REDIS_REPLY_ARRAY) {
             llmgw_registry_redis_copy(s, reply);
+            s->gen = s->listed;
         }
 
         return;
@@ -397,7 +400,7 @@ llmgw_registry_redis_synced(llmgw_redis_cmd_t *cmd, redisReply *reply)
     if (llmgw_redis_send(redis, &s->cmd, 2, argv, argvlen) == NGX_OK) {
         s->busy = 1;
         s->listing = 1;
-        s->gen = gen;
+        s->listed = gen;
     }
 }
 

@@ -67,7 +67,6 @@ llmgw_view_vkey(ngx_http_request_t *r, llmgw_main_conf_t *lmcf,
 {
     llmgw_vkey_t        *vk;
     llmgw_view_t        *view;
-    ngx_pool_cleanup_t  *cln;
 
     if (llmgw_registry_gen(lmcf) == 0) {
         /* the API never wrote anything */
@@ -89,16 +88,27 @@ llmgw_view_vkey(ngx_http_request_t *r, llmgw_main_conf_t *lmcf,
         return NULL;
     }
 
+    return (llmgw_view_hold(r, view) == NGX_OK) ? vk : NULL;
+}
+
+
+/* the request keeps the view until it ends */
+
+ngx_int_t
+llmgw_view_hold(ngx_http_request_t *r, llmgw_view_t *view)
+{
+    ngx_pool_cleanup_t  *cln;
+
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
-        return NULL;
+        return NGX_ERROR;
     }
 
     cln->handler = llmgw_view_release;
     cln->data = view;
     view->refs++;
 
-    return vk;
+    return NGX_OK;
 }
 
 
@@ -535,7 +545,7 @@ static ngx_int_t
 llmgw_view_fail(llmgw_view_build_t *b, llmgw_reg_doc_t *doc, u_char *why)
 {
     if (b->err) {
-        ngx_snprintf(b->err, b->errlen - 1, "%s%Z", why);
+        ngx_cpystrn(b->err, why, b->errlen);
         return NGX_ERROR;
     }
 

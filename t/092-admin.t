@@ -196,11 +196,11 @@ key_sha256
 --- error_code eval
 [400, 400, 400, 400, 400, 400, 409, 400, 201, 200]
 --- response_body_like eval
-[ qr/"message":"key \\"k1\\": virtual key \\"k1\\": \\"providers\\"\[0\]: unknown provider \\"nope\\"","type":"invalid_request_error","param":null,"code":"invalid_entity"/,
-  qr/"message":"key \\"k2\\": virtual key \\"k2\\": \\"team\\": no such team"/,
-  qr/"message":"key \\"k3\\": virtual key \\"k3\\": unknown field \\"colour\\""/,
+[ qr/"message":"virtual key \\"k1\\": \\"providers\\"\[0\]: unknown provider \\"nope\\"","type":"invalid_request_error","param":null,"code":"invalid_entity"/,
+  qr/"message":"virtual key \\"k2\\": \\"team\\": no such team"/,
+  qr/"message":"virtual key \\"k3\\": unknown field \\"colour\\""/,
   qr/"code":"invalid_entity"/,
-  qr/"message":"key \\"bad id!\\": virtual key \\"bad id!\\": an id has only letters, digits/,
+  qr/"message":"virtual key \\"bad id!\\": an id has only letters, digits/,
   qr/"code":"invalid_json"/,
   qr/^\{"error":\{"message":"key \\"alpha\\" exists","type":"conflict_error","param":null,"code":"already_exists"\}\}$/,
   qr/"code":"invalid_field"/,
@@ -427,3 +427,36 @@ Cache-Control: no-store
 --- response_headers_like
 Content-Security-Policy: default-src 'none'; script-src 'unsafe-inline'.*frame-ancestors 'none'
 --- response_body_like: <title>[^<]*llmgw[^<]*</title>
+
+
+
+=== TEST 18: a body over 256 KB is refused unread, in JSON, and the connection closed
+--- http_config eval: $::http_config
+--- config eval: $::config . "# 18\n"
+--- user_files eval: $::files
+--- request
+POST /llmgw/admin/keys
+{"id":"big"}
+--- more_headers eval
+::as('admin') . "\nContent-Length: 300000"
+--- error_code: 413
+--- response_headers
+Connection: close
+--- response_body_like: ^\{"error":\{"message":"an admin request is at most 262144 bytes","type":"invalid_request_error","param":null,"code":"body_too_large"\}\}$
+
+
+
+=== TEST 19: a version must be a positive integer
+--- http_config eval: $::http_config
+--- config eval: $::config . "# 19\n"
+--- user_files eval: $::files
+--- request eval
+[ "PATCH /llmgw/admin/keys/beta\n{\"name\":\"x\",\"version\":-1}",
+  "PATCH /llmgw/admin/keys/beta\n{\"name\":\"x\",\"version\":\"1\"}",
+  "PUT /llmgw/admin/keys/beta/override\n{\"budgets\":[],\"expires_at\":\"2099-01-01T00:00:00Z\",\"version\":0}" ]
+--- more_headers eval
+[ (::as('admin')) x 3 ]
+--- error_code eval
+[400, 400, 400]
+--- response_body_like eval
+[ (qr/"code":"invalid_version"/) x 3 ]
