@@ -292,6 +292,7 @@ size_t
 llmgw_registry_snapshot_size(llmgw_main_conf_t *lmcf)
 {
     size_t             size;
+    ngx_uint_t         i;
     ngx_queue_t       *q;
     llmgw_reg_node_t  *n;
     llmgw_registry_t  *reg;
@@ -308,6 +309,12 @@ llmgw_registry_snapshot_size(llmgw_main_conf_t *lmcf)
                 + 2 * LLMGW_DIGEST_LEN + n->meta.id_len + n->len + 2;
     }
 
+    for (i = 0; i < LLMGW_REG_TRAIL; i++) {
+        if (reg->trail[i]) {
+            size += sizeof("trail \n") - 1 + ngx_strlen(reg->trail[i]);
+        }
+    }
+
     return size;
 }
 
@@ -317,6 +324,8 @@ llmgw_registry_snapshot_size(llmgw_main_conf_t *lmcf)
 u_char *
 llmgw_registry_snapshot(llmgw_main_conf_t *lmcf, u_char *p, u_char *last)
 {
+    u_char            *t;
+    ngx_uint_t         i, n0;
     ngx_queue_t       *q;
     llmgw_reg_doc_t    doc;
     llmgw_reg_node_t  *n;
@@ -343,7 +352,31 @@ llmgw_registry_snapshot(llmgw_main_conf_t *lmcf, u_char *p, u_char *last)
         }
     }
 
+    /* the trail, oldest first */
+    n0 = ngx_min(reg->trail_next, LLMGW_REG_TRAIL);
+
+    for (i = n0; i > 0; i--) {
+        t = reg->trail[(reg->trail_next - i) % LLMGW_REG_TRAIL];
+
+        if (t) {
+            p = ngx_slprintf(p, last, "trail %s\n", t);
+        }
+    }
+
     return p;
+}
+
+
+/* a "trail ..." line of the snapshot, at start */
+
+void
+llmgw_registry_trail_restore(llmgw_main_conf_t *lmcf, u_char *line,
+    size_t len)
+{
+    if (len > sizeof("trail ") - 1 && line[len - 1] == '}') {
+        llmgw_registry_trail_add(lmcf, line + sizeof("trail ") - 1,
+                                 len - (sizeof("trail ") - 1));
+    }
 }
 
 

@@ -51,6 +51,8 @@ ngx_int_t llmgw_registry_trail(llmgw_main_conf_t *lmcf, ngx_pool_t *pool,
 size_t llmgw_registry_snapshot_size(llmgw_main_conf_t *lmcf);
 u_char *llmgw_registry_snapshot(llmgw_main_conf_t *lmcf, u_char *p,
     u_char *last);
+void llmgw_registry_trail_restore(llmgw_main_conf_t *lmcf, u_char *line,
+    size_t len);
 ngx_int_t llmgw_registry_restore(llmgw_main_conf_t *lmcf, u_char *line,
     size_t len, llmgw_reg_doc_t *out);
 

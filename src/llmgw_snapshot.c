@@ -95,7 +95,12 @@ llmgw_snapshot_load(llmgw_main_conf_t *lmcf, ngx_log_t *log)
             line[--len] = '\0';
         }
 
-        /* the admin API's documents (llmgw_registry.c) */
+        /* the admin API's documents and trail (llmgw_registry.c) */
+        if (ngx_strncmp(line, "trail ", 6) == 0) {
+            llmgw_registry_trail_restore(lmcf, (u_char *) line, len);
+            continue;
+        }
+
         if (ngx_strncmp(line, "doc ", 4) == 0) {
             if (llmgw_registry_restore(lmcf, (u_char *) line, len, NULL)
                 == NGX_OK)
