@@ -331,20 +331,28 @@ my @r = (
   "GET /llmgw/admin/teams", "POST /llmgw/admin/teams\n{\"id\":\"t-ROLE\"}",
   "PATCH /llmgw/admin/teams/t-ROLE\n{\"name\":\"x\",\"version\":1}", "DELETE /llmgw/admin/teams/t-ROLE",
   "GET /llmgw/admin/customers", "POST /llmgw/admin/customers\n{\"id\":\"c-ROLE\"}",
-  "GET /llmgw/admin/stats", "GET /llmgw/admin/audit", "GET /llmgw/admin/dashboard");
+  "GET /llmgw/admin/stats", "GET /llmgw/admin/audit", "GET /llmgw/admin/dashboard",
+  "PUT /llmgw/admin/teams/platform/override\n{\"budgets\":[],\"expires_at\":\"2099-01-01T00:00:00Z\"}",
+  "DELETE /llmgw/admin/teams/platform/override", "GET /llmgw/admin/customers/c-ROLE",
+  "PATCH /llmgw/admin/customers/c-ROLE\n{\"name\":\"x\",\"version\":1}",
+  "DELETE /llmgw/admin/customers/c-ROLE", "GET /llmgw/admin/teams/platform/usage");
 [ map { my $role = $_; map { (my $x = $_) =~ s/ROLE/$role/g; $x } @r } qw(admin keys viewer auditor) ]
 --- more_headers eval
-[ map { (::as($_)) x 18 } qw(admin keys viewer auditor) ]
+[ map { (::as($_)) x 24 } qw(admin keys viewer auditor) ]
 --- error_code eval
 [
   # admin
   200, 200, 201, 200, 200, 200, 200, 200, 200, 200, 201, 200, 200, 200, 201, 200, 200, 200,
+  200, 200, 200, 200, 200, 200,
   # key-manager: no teams, customers, overrides or audit
   200, 200, 201, 200, 200, 200, 403, 200, 200, 200, 403, 403, 403, 200, 403, 200, 403, 200,
+  403, 403, 404, 403, 403, 200,
   # viewer: reads
   200, 200, 403, 403, 403, 403, 403, 404, 403, 200, 403, 403, 403, 200, 403, 200, 403, 200,
+  403, 403, 404, 403, 403, 200,
   # auditor: usage and the trail, no key settings
   403, 403, 403, 403, 403, 403, 403, 404, 403, 403, 403, 403, 403, 403, 403, 200, 200, 200,
+  403, 403, 403, 403, 403, 200,
 ]
 
 
