@@ -79,6 +79,11 @@ typedef struct {
     uint32_t                     prefix_crc; /* crc32 state after prefix */
     time_t                       win_start;  /* the window last asked for, */
     time_t                       win_end;    /* per worker */
+    u_char                       win_key[NGX_TIME_T_LEN]; /* its start as
+                                                the store key ends, */
+    size_t                       win_key_len;
+    time_t                       win_key_start;
+    uint32_t                     win_hash;   /* and the key's crc32 */
     void                        *gauge;      /* its metrics row, once found */
 } llmgw_limit_t;
 

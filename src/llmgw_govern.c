@@ -304,14 +304,23 @@ llmgw_charges_build(ngx_http_request_t *r, llmgw_ctx_t *ctx,
             c = &ctx->charges[n];
             llmgw_limit_window(&l[i], now, &start, &end);
 
-            /* the key made at configuration time, and the window's start */
-            p = ngx_cpymem(c->key, l[i].prefix.data, l[i].prefix.len);
-            q = ngx_sprintf(p, "%T", start);
-            c->key_len = q - c->key;
+            /* the key made at configuration time, and the window's start,
+             * written and hashed once a window */
+            if (l[i].win_key_len == 0 || l[i].win_key_start != start) {
+                l[i].win_key_len = ngx_sprintf(l[i].win_key, "%T", start)
+                                   - l[i].win_key;
+                l[i].win_key_start = start;
 
-            c->hash = l[i].prefix_crc;
-            ngx_crc32_update(&c->hash, p, q - p);
-            ngx_crc32_final(c->hash);
+                l[i].win_hash = l[i].prefix_crc;
+                ngx_crc32_update(&l[i].win_hash, l[i].win_key,
+                                 l[i].win_key_len);
+                ngx_crc32_final(l[i].win_hash);
+            }
+
+            p = ngx_cpymem(c->key, l[i].prefix.data, l[i].prefix.len);
+            q = ngx_cpymem(p, l[i].win_key, l[i].win_key_len);
+            c->key_len = q - c->key;
+            c->hash = l[i].win_hash;
 
             c->limit = l[i].limit;
             c->amount = l[i].kind == LLMGW_LIMIT_REQUESTS
