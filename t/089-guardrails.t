@@ -216,7 +216,7 @@ Authorization: Bearer sk-test-in-redact
 --- error_log eval
 qr/upstream: POST \/gemini\/v1beta\/models\/gemini-2\.5-flash:generateContent .*"text":"call \[REDACTED:PHONE\] about \[REDACTED:PROJECT\]"/
 --- no_error_log
-7946
+20 7946 0958
 
 
 
