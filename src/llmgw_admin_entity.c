@@ -11,6 +11,10 @@
 #include "llmgw_admin_int.h"
 
 
+static void llmgw_admin_list_file(json_t *data, ngx_array_t *docs,
+    u_char kind, ngx_str_t *id, ngx_str_t *json);
+static void llmgw_admin_list_add(json_t *data, llmgw_reg_doc_t *doc,
+    ngx_str_t *json, ngx_uint_t file);
 static ngx_int_t llmgw_admin_open(ngx_http_request_t *r,
     llmgw_admin_ctx_t *actx, json_t *body, ngx_uint_t required,
     llmgw_admin_ent_t *ent, uint64_t *expect);
@@ -32,14 +36,13 @@ static json_t *llmgw_admin_read_body(ngx_http_request_t *r);
 ngx_int_t
 llmgw_admin_list(ngx_http_request_t *r, u_char kind)
 {
-    json_t             *data, *v, *root;
+    json_t             *data, *root;
     ngx_int_t           rc;
-    ngx_uint_t          i;
+    ngx_uint_t          i, n;
     ngx_array_t         docs;
     llmgw_vkey_t       *vk;
     llmgw_entity_t     *e;
     llmgw_reg_doc_t    *doc;
-    llmgw_admin_ent_t   ent;
     ngx_atomic_uint_t   gen;
     ngx_rbtree_node_t  *node;
     llmgw_main_conf_t  *lmcf;
@@ -61,45 +64,24 @@ llmgw_admin_list(ngx_http_request_t *r, u_char kind)
              node = ngx_rbtree_next(&lmcf->vkeys, node))
         {
             vk = (llmgw_vkey_t *) node;
-
-            if (llmgw_admin_load(r, 'k', &vk->id, &ent) == NGX_OK
-                && ent.file)
-            {
-                json_array_append_new(data,
-                                      llmgw_admin_repr(&ent.doc, ent.obj, 1));
-                json_decref(ent.obj);
-            }
+            llmgw_admin_list_file(data, &docs, kind, &vk->id, &vk->doc);
         }
     }
 
     if (kind != 'k') {
         e = (kind == 't') ? lmcf->teams.elts : lmcf->customers.elts;
-        i = (kind == 't') ? lmcf->teams.nelts : lmcf->customers.nelts;
+        n = (kind == 't') ? lmcf->teams.nelts : lmcf->customers.nelts;
 
-        while (i--) {
-            if (llmgw_admin_load(r, kind, &e->id, &ent) == NGX_OK
-                && ent.file)
-            {
-                json_array_append_new(data,
-                                      llmgw_admin_repr(&ent.doc, ent.obj, 1));
-                json_decref(ent.obj);
-            }
-
-            e++;
+        for (i = 0; i < n; i++) {
+            llmgw_admin_list_file(data, &docs, kind, &e[i].id, &e[i].doc);
         }
     }
 
     doc = docs.elts;
 
     for (i = 0; i < docs.nelts; i++) {
-        if (doc[i].meta.kind != kind || doc[i].meta.deleted) {
-            continue;
-        }
-
-        v = json_loadb((char *) doc[i].json.data, doc[i].json.len, 0, NULL);
-        if (v) {
-            json_array_append_new(data, llmgw_admin_repr(&doc[i], v, 0));
-            json_decref(v);
+        if (doc[i].meta.kind == kind && !doc[i].meta.deleted) {
+            llmgw_admin_list_add(data, &doc[i], &doc[i].json, 0);
         }
     }
 
@@ -108,6 +90,50 @@ llmgw_admin_list(ngx_http_request_t *r, u_char kind)
     json_decref(root);
 
     return rc;
+}
+
+
+/* an entity of the file, listed unless the API wrote it (docs: the
+ * registry's) */
+
+static void
+llmgw_admin_list_file(json_t *data, ngx_array_t *docs, u_char kind,
+    ngx_str_t *id, ngx_str_t *json)
+{
+    ngx_uint_t        i;
+    llmgw_reg_doc_t  *doc, file;
+
+    doc = docs->elts;
+
+    for (i = 0; i < docs->nelts; i++) {
+        if (doc[i].meta.kind == kind && doc[i].id.len == id->len
+            && ngx_strncmp(doc[i].id.data, id->data, id->len) == 0)
+        {
+            return;
+        }
+    }
+
+    ngx_memzero(&file, sizeof(llmgw_reg_doc_t));
+    file.meta.kind = kind;
+    file.meta.version = 1;
+    file.id = *id;
+
+    llmgw_admin_list_add(data, &file, json, 1);
+}
+
+
+static void
+llmgw_admin_list_add(json_t *data, llmgw_reg_doc_t *doc, ngx_str_t *json,
+    ngx_uint_t file)
+{
+    json_t  *v;
+
+    v = json_loadb((char *) json->data, json->len, 0, NULL);
+
+    if (v) {
+        json_array_append_new(data, llmgw_admin_repr(doc, v, file));
+        json_decref(v);
+    }
 }
 
 
@@ -548,7 +574,6 @@ llmgw_admin_load_file(ngx_http_request_t *r, u_char kind, ngx_str_t *id,
     llmgw_admin_ent_t *ent)
 {
     ngx_str_t          *doc;
-    ngx_uint_t          i, n;
     llmgw_vkey_t       *vk;
     llmgw_entity_t     *e;
     ngx_rbtree_node_t  *node;
@@ -579,17 +604,10 @@ llmgw_admin_load_file(ngx_http_request_t *r, u_char kind, ngx_str_t *id,
         }
 
     } else {
-        e = (kind == 't') ? lmcf->teams.elts : lmcf->customers.elts;
-        n = (kind == 't') ? lmcf->teams.nelts : lmcf->customers.nelts;
-
-        for (i = 0; i < n; i++) {
-            if (e[i].id.len == id->len
-                && ngx_strncmp(e[i].id.data, id->data, id->len) == 0)
-            {
-                doc = &e[i].doc;
-                break;
-            }
-        }
+        e = llmgw_view_entity(lmcf, NULL, kind == 't' ? LLMGW_LEVEL_TEAM
+                                                      : LLMGW_LEVEL_CUSTOMER,
+                              id);
+        doc = e ? &e->doc : NULL;
     }
 
     if (doc == NULL || doc->len == 0) {

@@ -111,34 +111,10 @@ llmgw_admin_usage_levels(ngx_http_request_t *r, llmgw_admin_ctx_t *actx,
             return NGX_ERROR;
         }
 
-        e = view ? llmgw_view_entity(lmcf, view,
-                                     actx->route.kind == 't'
-                                     ? LLMGW_LEVEL_TEAM
-                                     : LLMGW_LEVEL_CUSTOMER,
-                                     &actx->route.id)
-                 : NULL;
-
-        if (view == NULL) {
-            e = NULL;
-            levels[0] = NULL;
-
-            /* no view: the file's */
-            e = (actx->route.kind == 't') ? lmcf->teams.elts
-                                          : lmcf->customers.elts;
-            for (i = 0; i < ((actx->route.kind == 't') ? lmcf->teams.nelts
-                                                       : lmcf->customers.nelts);
-                 i++)
-            {
-                if (e[i].id.len == actx->route.id.len
-                    && ngx_strncmp(e[i].id.data, actx->route.id.data,
-                                   e[i].id.len) == 0)
-                {
-                    levels[0] = &e[i];
-                }
-            }
-
-            e = levels[0];
-        }
+        e = llmgw_view_entity(lmcf, view,
+                              actx->route.kind == 't' ? LLMGW_LEVEL_TEAM
+                                                      : LLMGW_LEVEL_CUSTOMER,
+                              &actx->route.id);
 
         for ( /* void */ ; e && k < LLMGW_MAX_CHARGES; e = e->parent) {
             levels[k++] = e;

@@ -179,7 +179,8 @@ llmgw_view_check(llmgw_main_conf_t *lmcf, ngx_log_t *log,
 }
 
 
-/* a team or customer: the view's, unless deleted, then the file's */
+/* a team or customer: the view's, unless deleted, then the file's (with
+ * no view, the file's alone) */
 
 llmgw_entity_t *
 llmgw_view_entity(llmgw_main_conf_t *lmcf, llmgw_view_t *view,
@@ -189,17 +190,23 @@ llmgw_view_entity(llmgw_main_conf_t *lmcf, llmgw_view_t *view,
     ngx_array_t     *a[3];
     llmgw_entity_t  *e;
 
-    a[0] = (level == LLMGW_LEVEL_TEAM) ? &view->teams : &view->customers;
-    a[1] = &view->gone;
+    a[0] = view == NULL ? NULL
+           : (level == LLMGW_LEVEL_TEAM) ? &view->teams : &view->customers;
+    a[1] = view ? &view->gone : NULL;
     a[2] = (level == LLMGW_LEVEL_TEAM) ? &lmcf->teams : &lmcf->customers;
 
     for (k = 0; k < 3; k++) {
+        if (a[k] == NULL) {
+            continue;
+        }
+
         e = a[k]->elts;
 
         for (i = 0; i < a[k]->nelts; i++) {
             if (e[i].level == level && e[i].id.len == id->len
                 && ngx_strncmp(e[i].id.data, id->data, id->len) == 0)
             {
+                /* in "gone": deleted through the API */
                 return (k == 1) ? NULL : &e[i];
             }
         }

@@ -162,17 +162,23 @@ key_sha256
 [ "GET /llmgw/admin/keys/alpha",
   "PATCH /llmgw/admin/keys/alpha\n{\"enabled\":false}",
   ::chat(),
+  "GET /llmgw/admin/keys",
   "DELETE /llmgw/admin/keys/alpha",
-  ::chat() ]
+  ::chat(),
+  "GET /llmgw/admin/keys" ]
 --- more_headers eval
 [ ::as('admin'), ::as('admin') . "\nIf-Match: \"1\"", "Authorization: Bearer sk-test-alpha",
-  ::as('admin') . "\nIf-Match: \"2\"", "Authorization: Bearer sk-test-alpha" ]
+  ::as('admin'), ::as('admin') . "\nIf-Match: \"2\"", "Authorization: Bearer sk-test-alpha",
+  ::as('admin') ]
 --- error_code eval
-[200, 200, 403, 200, 401]
+[200, 200, 403, 200, 200, 401, 200]
 --- response_body_like eval
 [ qr/^\{"id":"alpha","name":"Alpha team",.*"version":1,"source":"file","created_at":null,"updated_at":null,"key_hint":null,"override":null\}$/,
   qr/"enabled":false,.*"version":2,"source":"api"/,
-  qr/key_disabled/, qr/"deleted":true/, qr/invalid_api_key/ ]
+  qr/key_disabled/,
+  qr/^(?!.*"id":"alpha",[^{}]*"source":"file").*\{"enabled":false,"id":"alpha",[^{}]*"version":2,"source":"api"/,
+  qr/"deleted":true/, qr/invalid_api_key/,
+  qr/^\{"object":"list","data":\[(?!.*"id":"alpha").*\{"id":"beta",/ ]
 
 
 
