@@ -47,6 +47,7 @@ static ngx_int_t llmgw_view_file_keys(llmgw_main_conf_t *lmcf,
     llmgw_view_build_t *b);
 static ngx_int_t llmgw_view_file_key(llmgw_main_conf_t *lmcf,
     llmgw_view_build_t *b, llmgw_vkey_t *vk);
+static ngx_int_t llmgw_view_mask(llmgw_view_t *view, llmgw_vkey_t *vk);
 static ngx_uint_t llmgw_view_moved(llmgw_view_t *view, llmgw_entity_t *e);
 static ngx_uint_t llmgw_view_has_key(llmgw_view_build_t *b, ngx_str_t *id);
 static ngx_int_t llmgw_view_fail(llmgw_view_build_t *b,
@@ -409,7 +410,7 @@ llmgw_view_doc(llmgw_main_conf_t *lmcf, llmgw_view_build_t *b,
 static ngx_int_t
 llmgw_view_file_keys(llmgw_main_conf_t *lmcf, llmgw_view_build_t *b)
 {
-    llmgw_vkey_t       *vk, *gone;
+    llmgw_vkey_t       *vk;
     ngx_rbtree_node_t  *node;
 
     if (lmcf->vkeys.root == lmcf->vkeys.sentinel) {
@@ -423,17 +424,10 @@ llmgw_view_file_keys(llmgw_main_conf_t *lmcf, llmgw_view_build_t *b)
         vk = (llmgw_vkey_t *) node;
 
         if (llmgw_view_has_key(b, &vk->id)) {
-            gone = ngx_pcalloc(b->view->pool, sizeof(llmgw_vkey_t));
-            if (gone == NULL) {
+            if (llmgw_view_mask(b->view, vk) != NGX_OK) {
                 return NGX_ERROR;
             }
 
-            ngx_memcpy(gone->digest, vk->digest, LLMGW_DIGEST_LEN);
-            gone->id = vk->id;
-            gone->gone = 1;
-
-            /* the API's own key of this digest, if any, stays */
-            (void) llmgw_view_insert(b->view, gone);
             continue;
         }
 
@@ -455,7 +449,6 @@ llmgw_view_file_key(llmgw_main_conf_t *lmcf, llmgw_view_build_t *b,
     u_char           err[NGX_MAX_CONF_ERRSTR];
     json_t          *obj;
     ngx_int_t        rc;
-    llmgw_vkey_t    *gone;
     llmgw_reg_doc_t  doc;
 
     ngx_memzero(&doc, sizeof(llmgw_reg_doc_t));
@@ -480,7 +473,19 @@ llmgw_view_file_key(llmgw_main_conf_t *lmcf, llmgw_view_build_t *b,
     }
 
     /* its team or customer is gone: so is the key */
-    gone = ngx_pcalloc(b->view->pool, sizeof(llmgw_vkey_t));
+    return llmgw_view_mask(b->view, vk);
+}
+
+
+/* the file's key is no more in this view; the API's own key of its digest,
+ * if any, stays */
+
+static ngx_int_t
+llmgw_view_mask(llmgw_view_t *view, llmgw_vkey_t *vk)
+{
+    llmgw_vkey_t  *gone;
+
+    gone = ngx_pcalloc(view->pool, sizeof(llmgw_vkey_t));
     if (gone == NULL) {
         return NGX_ERROR;
     }
@@ -488,7 +493,8 @@ llmgw_view_file_key(llmgw_main_conf_t *lmcf, llmgw_view_build_t *b,
     ngx_memcpy(gone->digest, vk->digest, LLMGW_DIGEST_LEN);
     gone->id = vk->id;
     gone->gone = 1;
-    (void) llmgw_view_insert(b->view, gone);
+
+    (void) llmgw_view_insert(view, gone);
 
     return NGX_OK;
 }

@@ -11,6 +11,7 @@
 #define FEED_OWN_PARSE  1
 
 #include "xstream_feed.h"
+#include "json_quoted.h"
 #include "crc32.h"
 #include "llmgw_evstream.h"
 
@@ -39,35 +40,6 @@ dup(const char *s)
     }
 
     return memcpy(p, s, n);
-}
-
-
-/* text with ' for ", parsed */
-
-static json_t *
-parse(const char *text)
-{
-    char          *q, *p;
-    json_t        *v;
-    json_error_t   e;
-
-    q = dup(text);
-
-    for (p = q; *p; p++) {
-        if (*p == '\'') {
-            *p = '"';
-        }
-    }
-
-    v = json_loads(q, JSON_DECODE_ANY, &e);
-    if (v == NULL) {
-        fprintf(stderr, "bad JSON in a test: %s: %s\n", e.text, q);
-        exit(2);
-    }
-
-    free(q);
-
-    return v;
 }
 
 

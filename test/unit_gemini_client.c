@@ -12,6 +12,7 @@
 #define FEED_OWN_PARSE  1
 
 #include "xstream_feed.h"
+#include "json_quoted.h"
 #include "providers/llmgw_gemini_client.h"
 
 
@@ -23,35 +24,6 @@ static const char  *fixtures = "fixtures";
 #define COH  (&llmgw_format_cohere)
 
 #define GEM_CALLS  8
-
-
-/* text with ' for ", parsed */
-
-static json_t *
-parse(const char *text)
-{
-    char          *q, *p;
-    json_t        *v;
-    json_error_t   e;
-
-    q = (char *) dup_mem(text, strlen(text) + 1);
-
-    for (p = q; *p; p++) {
-        if (*p == '\'') {
-            *p = '"';
-        }
-    }
-
-    v = json_loads(q, JSON_DECODE_ANY, &e);
-    if (v == NULL) {
-        fprintf(stderr, "bad JSON in a test: %s: %s\n", e.text, q);
-        exit(2);
-    }
-
-    free(q);
-
-    return v;
-}
 
 
 /* requests */
