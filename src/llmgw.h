@@ -526,6 +526,8 @@ extern ngx_module_t  ngx_http_llmgw_module;
 /* llmgw_config.c */
 char *llmgw_config_load(ngx_conf_t *cf, llmgw_main_conf_t *lmcf);
 ngx_int_t llmgw_hex_decode(u_char *dst, u_char *hex, size_t len);
+ngx_int_t llmgw_conf_read_file(ngx_conf_t *cf, ngx_str_t *path, size_t max,
+    ngx_pool_t *pool, ngx_str_t *out, const char **why);
 ngx_int_t llmgw_config_doc(llmgw_main_conf_t *lmcf, llmgw_view_t *view,
     ngx_pool_t *pool, u_char kind, ngx_str_t *id, json_t *doc,
     ngx_array_t *into, u_char *err, size_t errlen);

@@ -574,59 +574,28 @@ static ngx_int_t
 llmgw_aoidc_conf_file(ngx_conf_t *cf, llmgw_admin_oidc_t *oidc, char *name,
     u_char *err, size_t errlen)
 {
-    char              msg[160];
-    u_char           *buf;
-    ssize_t           n;
-    ngx_str_t         path;
-    ngx_file_t        file;
-    ngx_file_info_t   fi;
+    char         msg[160];
+    ngx_str_t    path, text;
+    const char  *why;
 
     path.data = (u_char *) name;
     path.len = ngx_strlen(name);
 
-    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    ngx_memzero(&file, sizeof(ngx_file_t));
-    file.name = path;
-    file.log = cf->log;
-
-    file.fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-
-    if (file.fd == NGX_INVALID_FILE) {
-        return llmgw_aoidc_conf_error(err, errlen, "\"jwks_file\" \"%V\" "
-                                      "cannot be opened (%s)", &path,
-                                      strerror(ngx_errno));
-    }
-
-    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
-        || ngx_file_size(&fi) > LLMGW_AOIDC_JWKS_MAX)
+    switch (llmgw_conf_read_file(cf, &path, LLMGW_AOIDC_JWKS_MAX,
+                                 cf->temp_pool, &text, &why))
     {
-        ngx_close_file(file.fd);
-        return llmgw_aoidc_conf_error(err, errlen, "\"jwks_file\" \"%V\" "
-                                      "is unreadable or over %d KB", &path,
-                                      LLMGW_AOIDC_JWKS_MAX / 1024);
-    }
+    case NGX_OK:
+        break;
 
-    buf = ngx_alloc(ngx_file_size(&fi) + 1, cf->log);
-    if (buf == NULL) {
-        ngx_close_file(file.fd);
+    case NGX_DECLINED:
+        return llmgw_aoidc_conf_error(err, errlen, "\"jwks_file\" \"%V\" %s",
+                                      &path, why);
+
+    default:
         return NGX_ERROR;
     }
 
-    n = ngx_read_file(&file, buf, ngx_file_size(&fi), 0);
-    ngx_close_file(file.fd);
-
-    if (n != ngx_file_size(&fi)) {
-        ngx_free(buf);
-        return llmgw_aoidc_conf_error(err, errlen, "\"jwks_file\" \"%V\" "
-                                      "cannot be read", &path);
-    }
-
-    oidc->keys = llmgw_jwks_parse(buf, n, msg, sizeof(msg));
-
-    ngx_free(buf);
+    oidc->keys = llmgw_jwks_parse(text.data, text.len, msg, sizeof(msg));
 
     if (oidc->keys == NULL) {
         return llmgw_aoidc_conf_error(err, errlen, "\"jwks_file\" \"%V\": "

@@ -1033,10 +1033,9 @@ static char *
 llmgw_conf_secret(llmgw_conf_ctx_t *cx, ngx_str_t *out, const char *spec)
 {
     char         *env;
-    ssize_t       n;
+    size_t        n;
     ngx_str_t     path;
-    ngx_file_t    file;
-    ngx_file_info_t  fi;
+    const char   *why;
 
     if (ngx_strncmp(spec, "env.", 4) == 0) {
         env = getenv(spec + 4);
@@ -1063,39 +1062,20 @@ llmgw_conf_secret(llmgw_conf_ctx_t *cx, ngx_str_t *out, const char *spec)
     path.len = ngx_strlen(spec + 5);
     path.data = (u_char *) spec + 5;
 
-    if (ngx_conf_full_name(cx->cf->cycle, &path, 1) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memzero(&file, sizeof(ngx_file_t));
-    file.name = path;
-    file.log = cx->cf->log;
-
-    file.fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (file.fd == NGX_INVALID_FILE) {
-        return llmgw_conf_error(cx, "cannot open key file \"%V\"", &path);
-    }
-
-    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
-        || ngx_file_size(&fi) > 64 * 1024)
+    switch (llmgw_conf_read_file(cx->cf, &path, 64 * 1024, cx->pool, out,
+                                 &why))
     {
-        ngx_close_file(file.fd);
-        return llmgw_conf_error(cx, "key file \"%V\" unreadable or over "
-                                "64 KB", &path);
-    }
+    case NGX_OK:
+        break;
 
-    out->data = ngx_pnalloc(cx->pool, ngx_file_size(&fi) + 1);
-    if (out->data == NULL) {
-        ngx_close_file(file.fd);
+    case NGX_DECLINED:
+        return llmgw_conf_error(cx, "key file \"%V\" %s", &path, why);
+
+    default:
         return NGX_CONF_ERROR;
     }
 
-    n = ngx_read_file(&file, out->data, ngx_file_size(&fi), 0);
-    ngx_close_file(file.fd);
-
-    if (n == NGX_ERROR) {
-        return llmgw_conf_error(cx, "cannot read key file \"%V\"", &path);
-    }
+    n = out->len;
 
     while (n && (out->data[n - 1] == '\n' || out->data[n - 1] == '\r'
                  || out->data[n - 1] == ' ' || out->data[n - 1] == '\t'))
@@ -1737,4 +1717,62 @@ llmgw_conf_upstream_exists(ngx_conf_t *cf, ngx_str_t *name)
     }
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * A file named in the configuration (relative to nginx's configuration
+ * directory; path becomes its full name), read whole into out at
+ * configuration time: NGX_OK; NGX_DECLINED with why ("cannot be opened",
+ * "is unreadable or over N KB", "cannot be read"); NGX_ERROR.
+ */
+
+ngx_int_t
+llmgw_conf_read_file(ngx_conf_t *cf, ngx_str_t *path, size_t max,
+    ngx_pool_t *pool, ngx_str_t *out, const char **why)
+{
+    ssize_t           n;
+    ngx_file_t        file;
+    ngx_file_info_t   fi;
+
+    if (ngx_conf_full_name(cf->cycle, path, 1) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name = *path;
+    file.log = cf->log;
+
+    file.fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (file.fd == NGX_INVALID_FILE) {
+        *why = "cannot be opened";
+        return NGX_DECLINED;
+    }
+
+    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
+        || (size_t) ngx_file_size(&fi) > max)
+    {
+        ngx_close_file(file.fd);
+        *why = "is unreadable or too large";
+        return NGX_DECLINED;
+    }
+
+    out->data = ngx_pnalloc(pool, ngx_file_size(&fi) + 1);
+    if (out->data == NULL) {
+        ngx_close_file(file.fd);
+        return NGX_ERROR;
+    }
+
+    n = ngx_read_file(&file, out->data, ngx_file_size(&fi), 0);
+    ngx_close_file(file.fd);
+
+    if (n != ngx_file_size(&fi)) {
+        *why = "cannot be read";
+        return NGX_DECLINED;
+    }
+
+    out->len = n;
+    out->data[n] = '\0';
+
+    return NGX_OK;
 }

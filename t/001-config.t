@@ -272,3 +272,16 @@ key "k": "access_key_id" is for kind "bedrock"
 --- must_die
 --- error_log
 key "k": "secret_access_key" must be "env.NAME" or "file:PATH"
+
+
+
+=== TEST 22: a provider key file that is not there is named, with why
+--- http_config eval: $::http
+--- config
+--- user_files
+>>> llmgw.json
+{"providers": {"mock": {"kind": "openai", "upstream": "mock",
+  "keys": [{"id": "k", "value": "file:/nonexistent/llmgw/key"}]}}}
+--- must_die
+--- error_log
+provider "mock": key file "/nonexistent/llmgw/key" cannot be opened

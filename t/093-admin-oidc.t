@@ -605,3 +605,13 @@ either "jwks_file" or "jwks_location" is required, not both
 --- must_die
 --- error_log
 "clock_skew" must be a number of seconds, 0 to 300
+
+
+
+=== TEST 37: configuration: a jwks_file that is not there
+--- http_config eval: $::http
+--- config eval: $::config
+--- user_files eval: ::admin_gov(jwks_file => '"/nonexistent/llmgw/jwks.json"')
+--- must_die
+--- error_log
+"oidc": "jwks_file" "/nonexistent/llmgw/jwks.json" cannot be opened
