@@ -99,6 +99,8 @@ struct llmgw_entity_s {
     void                        *guard;      /* llmgw_guard_policy_t */
     ngx_str_t                    doc;        /* a team or customer of the
                                                 file: as written */
+    void                        *spend;      /* its hourly spend in the
+                                                zone, once found */
 };
 
 
@@ -314,6 +316,7 @@ typedef struct {
     ngx_array_t                  teams;      /* llmgw_entity_t */
     ngx_array_t                  customers;  /* llmgw_entity_t */
     ngx_hash_t                   prices;     /* see llmgw_price.c */
+    ngx_uint_t                   price_overrides;  /* "prices" in the file */
     ngx_hash_keys_arrays_t      *price_keys; /* while reading the config */
     ngx_str_t                    prices_file;
     ngx_str_t                    prices_taken;
@@ -656,6 +659,8 @@ extern const char  *llmgw_level_names[];
 ngx_int_t llmgw_govern_reserve(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 ngx_int_t llmgw_header(ngx_http_request_t *r, const char *name,
     u_char *value, size_t len);
+ngx_int_t llmgw_header_ref(ngx_http_request_t *r, ngx_str_t *name,
+    u_char *value, size_t len);
 ngx_int_t llmgw_charges_build(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_entity_t **entities, ngx_uint_t nentities);
 llmgw_store_waiter_t *llmgw_store_waiter(ngx_http_request_t *r,
@@ -690,6 +695,32 @@ ngx_int_t llmgw_trace_variable(ngx_http_request_t *r,
 /* llmgw_clock.c: the gateway's own time on a request's path */
 ngx_int_t llmgw_clock_filter_init_below(ngx_conf_t *cf);
 ngx_int_t llmgw_clock_filter_init_above(ngx_conf_t *cf);
+
+/* v in decimal at p, without ngx_sprintf's parsing of a format; returns
+ * the end (at most NGX_INT64_LEN bytes) */
+static ngx_inline u_char *
+llmgw_int_put(u_char *p, int64_t v)
+{
+    u_char    digits[NGX_INT64_LEN], *d;
+    uint64_t  u;
+
+    u = (uint64_t) v;
+
+    if (v < 0) {
+        *p++ = '-';
+        u = -u;
+    }
+
+    d = digits + NGX_INT64_LEN;
+
+    do {
+        *--d = (u_char) ('0' + u % 10);
+        u /= 10;
+    } while (u);
+
+    return ngx_cpymem(p, d, digits + NGX_INT64_LEN - d);
+}
+
 
 static ngx_inline uint64_t
 llmgw_clock_ns(void)

@@ -700,7 +700,13 @@ llmgw_spend_record(llmgw_main_conf_t *lmcf, llmgw_entity_t *key_entity,
             continue;
         }
 
-        se = llmgw_spend_entity(lmcf, sp, e->level, &e->id, hour);
+        /* the zone never frees one, and the entity is this worker's */
+        se = e->spend;
+
+        if (se == NULL) {
+            se = llmgw_spend_entity(lmcf, sp, e->level, &e->id, hour);
+            e->spend = se;
+        }
 
         if (se) {
             llmgw_spend_add(se, hour, pico);

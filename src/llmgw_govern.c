@@ -399,17 +399,19 @@ llmgw_govern_refuse(ngx_http_request_t *r, llmgw_ctx_t *ctx,
 ngx_int_t
 llmgw_govern_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
-    u_char               buf[NGX_INT64_LEN + 2], *p;
-    int64_t              left, best_left;
-    ngx_uint_t           i, kind;
-    llmgw_charge_t      *c, *best;
-    llmgw_charge_info_t *info;
+    u_char               *p, *v;
+    int64_t               left, best_left, value[3];
+    ngx_uint_t            i, kind, n;
+    llmgw_charge_t       *c, *best;
+    llmgw_charge_info_t  *info;
 
-    static const char  *names[2][3] = {
-        { "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
-          "x-ratelimit-reset-requests" },
-        { "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens",
-          "x-ratelimit-reset-tokens" }
+    static ngx_str_t  names[2][3] = {
+        { ngx_string("x-ratelimit-limit-requests"),
+          ngx_string("x-ratelimit-remaining-requests"),
+          ngx_string("x-ratelimit-reset-requests") },
+        { ngx_string("x-ratelimit-limit-tokens"),
+          ngx_string("x-ratelimit-remaining-tokens"),
+          ngx_string("x-ratelimit-reset-tokens") }
     };
 
     if (!(ctx->reserved || ctx->refused)) {
@@ -440,19 +442,22 @@ llmgw_govern_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
             continue;
         }
 
-        p = ngx_sprintf(buf, "%L", best->limit);
-        if (llmgw_header(r, names[kind][0], buf, p - buf) != NGX_OK) {
+        value[0] = best->limit;
+        value[1] = best_left;
+        value[2] = ngx_max(best->reset - ngx_time(), 0);
+
+        p = ngx_pnalloc(r->pool, 3 * NGX_INT64_LEN);
+        if (p == NULL) {
             return NGX_ERROR;
         }
 
-        p = ngx_sprintf(buf, "%L", best_left);
-        if (llmgw_header(r, names[kind][1], buf, p - buf) != NGX_OK) {
-            return NGX_ERROR;
-        }
+        for (n = 0; n < 3; n++) {
+            v = p;
+            p = llmgw_int_put(p, value[n]);
 
-        p = ngx_sprintf(buf, "%Ts", ngx_max(best->reset - ngx_time(), 0));
-        if (llmgw_header(r, names[kind][2], buf, p - buf) != NGX_OK) {
-            return NGX_ERROR;
+            if (llmgw_header_ref(r, &names[kind][n], v, p - v) != NGX_OK) {
+                return NGX_ERROR;
+            }
         }
     }
 
@@ -466,6 +471,30 @@ ngx_int_t
 llmgw_header(ngx_http_request_t *r, const char *name, u_char *value,
     size_t len)
 {
+    u_char     *copy;
+    ngx_str_t  *key;
+
+    key = ngx_palloc(r->pool, sizeof(ngx_str_t));
+    copy = ngx_pnalloc(r->pool, len);
+
+    if (key == NULL || copy == NULL) {
+        return NGX_ERROR;
+    }
+
+    key->data = (u_char *) name;
+    key->len = ngx_strlen(name);
+    ngx_memcpy(copy, value, len);
+
+    return llmgw_header_ref(r, key, copy, len);
+}
+
+
+/* name and value as they are, for the length of the request */
+
+ngx_int_t
+llmgw_header_ref(ngx_http_request_t *r, ngx_str_t *name, u_char *value,
+    size_t len)
+{
     ngx_table_elt_t  *h;
 
     h = ngx_list_push(&r->headers_out.headers);
@@ -474,14 +503,8 @@ llmgw_header(ngx_http_request_t *r, const char *name, u_char *value,
     }
 
     h->hash = 1;
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value.data = ngx_pnalloc(r->pool, len);
-    if (h->value.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(h->value.data, value, len);
+    h->key = *name;
+    h->value.data = value;
     h->value.len = len;
 
 #if (nginx_version >= 1023000)

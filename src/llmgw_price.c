@@ -125,6 +125,8 @@ llmgw_prices_override(ngx_conf_t *cf, llmgw_main_conf_t *lmcf, json_t *obj)
         }
     }
 
+    lmcf->price_overrides = json_object_size(obj) != 0;
+
     return NGX_CONF_OK;
 }
 
@@ -256,10 +258,14 @@ llmgw_price(llmgw_main_conf_t *lmcf, llmgw_provider_t *p, ngx_str_t *model)
 {
     llmgw_price_t  *price;
 
-    price = llmgw_price_find(lmcf, "=", &p->name, model);
+    price = NULL;
 
-    if (price == NULL) {
-        price = llmgw_price_find(lmcf, "=", NULL, model);
+    if (lmcf->price_overrides) {
+        price = llmgw_price_find(lmcf, "=", &p->name, model);
+
+        if (price == NULL) {
+            price = llmgw_price_find(lmcf, "=", NULL, model);
+        }
     }
 
     if (price == NULL && p->kind->price_family.len) {

@@ -374,6 +374,24 @@ llmgw_wrr_pick(llmgw_wrr_t **peers, ngx_uint_t n)
 ngx_int_t
 llmgw_model_match(ngx_str_t *pattern, ngx_str_t *model)
 {
+    size_t   n;
+    u_char  *p;
+
+    /* the common shapes, a name and a name's start then '*', compared
+     * here; fnmatch() without flags would say the same */
+    for (p = pattern->data; p < pattern->data + pattern->len; p++) {
+        if (*p == '*' || *p == '?' || *p == '[' || *p == '\\') {
+            break;
+        }
+    }
+
+    n = p - pattern->data;
+
+    if (n == pattern->len || (*p == '*' && n + 1 == pattern->len)) {
+        return (n == pattern->len ? model->len == n : model->len >= n)
+               && ngx_memcmp(model->data, pattern->data, n) == 0;
+    }
+
     /* both are NUL-terminated: patterns from the configuration, models
      * decoded into a buffer one byte longer */
     return fnmatch((char *) pattern->data, (char *) model->data, 0) == 0;
