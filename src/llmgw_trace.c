@@ -234,10 +234,15 @@ llmgw_trace_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     }
 
     value.data = p;
-    value.len = ngx_sprintf(p, "00-%*s-%*s-%*s", sizeof(t->trace_id),
-                            t->trace_id, sizeof(t->span_id), t->span_id,
-                            sizeof(t->flags), t->flags)
-                - p;
+
+    p = ngx_cpymem(p, "00-", 3);
+    p = ngx_cpymem(p, t->trace_id, sizeof(t->trace_id));
+    *p++ = '-';
+    p = ngx_cpymem(p, t->span_id, sizeof(t->span_id));
+    *p++ = '-';
+    p = ngx_cpymem(p, t->flags, sizeof(t->flags));
+
+    value.len = p - value.data;
 
     if (llmgw_request_set_header(r, &parent, &value) != NGX_OK) {
         return NGX_ERROR;

@@ -8,6 +8,8 @@
 #include "llmgw.h"
 
 
+static llmgw_json_rc_e llmgw_usage_members(const u_char *p, size_t len,
+    llmgw_json_field_t *fields, size_t nfields);
 static void llmgw_usage_count(llmgw_json_span_t *v, int64_t *n);
 
 
@@ -35,8 +37,7 @@ llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len)
         { "cached_tokens", 13, &cached },
     };
 
-    if (llmgw_json_scan_object(p, len, 8, fields, 9, &scan) != LLMGW_JSON_OK)
-    {
+    if (llmgw_usage_members(p, len, fields, 9) != LLMGW_JSON_OK) {
         return;
     }
 
@@ -114,7 +115,6 @@ void
 llmgw_usage_parse_gemini(llmgw_usage_t *u, const u_char *p, size_t len)
 {
     int64_t             candidates, thoughts;
-    llmgw_json_scan_t   scan;
     llmgw_json_span_t   prompt, cand, total, cached, thought;
 
     llmgw_json_field_t  fields[] = {
@@ -125,8 +125,7 @@ llmgw_usage_parse_gemini(llmgw_usage_t *u, const u_char *p, size_t len)
         { "thoughtsTokenCount", 18, &thought },
     };
 
-    if (llmgw_json_scan_object(p, len, 8, fields, 5, &scan) != LLMGW_JSON_OK)
-    {
+    if (llmgw_usage_members(p, len, fields, 5) != LLMGW_JSON_OK) {
         return;
     }
 
@@ -211,6 +210,29 @@ llmgw_usage_from_gemini_event(llmgw_ctx_t *ctx, const u_char *data,
     {
         llmgw_usage_parse_gemini(&ctx->usage, usage.start, usage.len);
     }
+}
+
+
+/*
+ * A usage object's members.  It is whole (the capture kept its brackets
+ * balanced, or it is a span of a validated event) but not validated: the
+ * walker checks the shape it reads and stays inside, and a count is only
+ * taken from a plain number (llmgw_json_uint).
+ */
+
+static llmgw_json_rc_e
+llmgw_usage_members(const u_char *p, size_t len, llmgw_json_field_t *fields,
+    size_t nfields)
+{
+    llmgw_json_scan_t  scan;
+    llmgw_json_span_t  object;
+
+    object.start = p;
+    object.len = len;
+    object.type = LLMGW_JSON_OBJECT;
+    object.name_off = 0;
+
+    return llmgw_json_scan_members(&object, fields, nfields, &scan);
 }
 
 
