@@ -11,6 +11,7 @@
 static llmgw_json_rc_e llmgw_usage_members(const u_char *p, size_t len,
     llmgw_json_field_t *fields, size_t nfields);
 static void llmgw_usage_count(llmgw_json_span_t *v, int64_t *n);
+static ngx_int_t llmgw_usage_text_name(const u_char *p, size_t n);
 
 
 void
@@ -315,20 +316,7 @@ void
 llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len)
 {
     size_t         n;
-    ngx_uint_t     i;
     const u_char  *start, *last, *q, *name;
-
-    static ngx_str_t  fields[] = {
-        ngx_string("\"content\""),
-        ngx_string("\"arguments\""),
-        ngx_string("\"refusal\""),
-        ngx_string("\"reasoning_content\""),
-        ngx_string("\"text\""),
-        ngx_string("\"partial_json\""),
-        ngx_string("\"thinking\""),
-        ngx_string("\"delta\""),
-        ngx_null_string
-    };
 
     start = p;
     last = p + len;
@@ -340,27 +328,18 @@ llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len)
             return;
         }
 
-        /* "content":", "arguments":", "refusal":", "reasoning_content":",
-         * Anthropic's "text":", "partial_json":", "thinking":", the
-         * Responses API's "delta":" */
-        if (q - start < 3 || q[1] != '"' || q[-1] != '"'
-            || (q[-2] != 't' && q[-2] != 's' && q[-2] != 'l'
-                && q[-2] != 'n' && q[-2] != 'g' && q[-2] != 'a'))
-        {
+        if (q - start < 3 || q[1] != '"' || q[-1] != '"') {
             continue;
         }
 
-        for (i = 0; fields[i].len; i++) {
-            name = q - fields[i].len;
-
-            if (name >= start
-                && ngx_memcmp(name, fields[i].data, fields[i].len) == 0)
-            {
-                break;
-            }
+        /* the name before the colon, back to its opening quote */
+        for (name = q - 2; name > start && q - name <= 19 && *name != '"';
+             name--)
+        {
+            /* void */
         }
 
-        if (fields[i].len == 0) {
+        if (*name != '"' || !llmgw_usage_text_name(name + 1, q - name - 2)) {
             continue;
         }
 
@@ -373,4 +352,42 @@ llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len)
 
         ctx->streamed_text += n;
     }
+}
+
+
+/* "content", "arguments", "refusal", "reasoning_content", Anthropic's
+ * "text", "partial_json" and "thinking", the Responses API's "delta" */
+
+static ngx_int_t
+llmgw_usage_text_name(const u_char *p, size_t n)
+{
+    const char  *name;
+
+    switch (n) {
+    case 4:
+        name = "text";
+        break;
+    case 5:
+        name = "delta";
+        break;
+    case 7:
+        name = (p[0] == 'c') ? "content" : "refusal";
+        break;
+    case 8:
+        name = "thinking";
+        break;
+    case 9:
+        name = "arguments";
+        break;
+    case 12:
+        name = "partial_json";
+        break;
+    case 17:
+        name = "reasoning_content";
+        break;
+    default:
+        return 0;
+    }
+
+    return ngx_memcmp(p, name, n) == 0;
 }
