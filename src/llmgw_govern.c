@@ -472,20 +472,19 @@ llmgw_header(ngx_http_request_t *r, const char *name, u_char *value,
     size_t len)
 {
     u_char     *copy;
-    ngx_str_t  *key;
+    ngx_str_t   key;
 
-    key = ngx_palloc(r->pool, sizeof(ngx_str_t));
     copy = ngx_pnalloc(r->pool, len);
-
-    if (key == NULL || copy == NULL) {
+    if (copy == NULL) {
         return NGX_ERROR;
     }
 
-    key->data = (u_char *) name;
-    key->len = ngx_strlen(name);
+    key.data = (u_char *) name;
+    key.len = ngx_strlen(name);
     ngx_memcpy(copy, value, len);
 
-    return llmgw_header_ref(r, key, copy, len);
+    /* the header keeps a copy of the key's pointer and length */
+    return llmgw_header_ref(r, &key, copy, len);
 }
 
 
