@@ -990,9 +990,130 @@ llmgw_json_scan_object(const unsigned char *buf, size_t len,
  * on anything else they stay inside the span and give up.
  */
 
+#if (LLMGW_JSON_SSE2)
+
+/*
+ * One quote, backslash or bracket met by the run below: 1 when it ends the
+ * run, 2 for a backslash in a string (the next byte is escaped), else 0.
+ */
+
+static inline int
+llmgw_json_run_byte(unsigned char c, size_t *depth, unsigned *in_string)
+{
+    if (*in_string) {
+        if (c == '\\') {
+            return 2;
+        }
+
+        if (c == '"') {
+            *in_string = 0;
+            return *depth == 0;
+        }
+
+        return 0;
+    }
+
+    switch (c) {
+
+    case '"':
+        *in_string = 1;
+        return 0;
+
+    case '{':
+    case '[':
+        (*depth)++;
+        return 0;
+
+    case '}':
+    case ']':
+        return --*depth == 0;
+    }
+
+    return 0;
+}
+
+
+/*
+ * The end of a string (in_string, depth 0) or of a nested value (depth >
+ * 0, not in a string) that continues at p.  Each 16-byte block yields one
+ * mask of its quotes, backslashes and brackets, walked bit by bit, so a
+ * string with many escapes costs a few instructions per escape, not a new
+ * search.  Brackets are counted, not matched, as the capture does.
+ */
+
+static const unsigned char *
+llmgw_json_skip_run(const unsigned char *p, const unsigned char *end,
+    size_t depth, unsigned in_string)
+{
+    size_t    step;
+    unsigned  m, i;
+    __m128i   v, b;
+
+    while (end - p >= 16) {
+        v = _mm_loadu_si128((const __m128i *) p);
+        b = _mm_or_si128(v, LLMGW_JSON_BYTES(0x20));  /* '[' ']' as '{' '}' */
+
+        m = (unsigned) _mm_movemask_epi8(_mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, LLMGW_JSON_BYTES('"')),
+                             _mm_cmpeq_epi8(v, LLMGW_JSON_BYTES('\\'))),
+                _mm_or_si128(_mm_cmpeq_epi8(b, LLMGW_JSON_BYTES('{')),
+                             _mm_cmpeq_epi8(b, LLMGW_JSON_BYTES('}')))));
+        step = 16;
+
+        while (m) {
+            i = (unsigned) __builtin_ctz(m);
+            m &= m - 1;
+
+            switch (llmgw_json_run_byte(p[i], &depth, &in_string)) {
+
+            case 1:
+                return p + i + 1;
+
+            case 2:
+                /* the escaped byte, maybe the next block's first */
+                if (i == 15) {
+                    if (end - p == 16) {
+                        return NULL;
+                    }
+
+                    step = 17;
+                }
+
+                m &= ~(2u << i);
+                break;
+            }
+        }
+
+        p += step;
+    }
+
+    for ( /* void */ ; p < end; p++) {
+        switch (llmgw_json_run_byte(*p, &depth, &in_string)) {
+
+        case 1:
+            return p + 1;
+
+        case 2:
+            if (++p == end) {
+                return NULL;
+            }
+
+            break;
+        }
+    }
+
+    return NULL;
+}
+
+#endif
+
+
 static const unsigned char *
 llmgw_json_skip_string(const unsigned char *p, const unsigned char *end)
 {
+#if (LLMGW_JSON_SSE2)
+    return llmgw_json_skip_run(p + 1, end, 0, 1);
+#else
     p++;
 
     for ( ;; ) {
@@ -1014,13 +1135,16 @@ llmgw_json_skip_string(const unsigned char *p, const unsigned char *end)
 
         p += 2;
     }
+#endif
 }
 
 
 static const unsigned char *
 llmgw_json_skip(const unsigned char *p, const unsigned char *end)
 {
+#if !(LLMGW_JSON_SSE2)
     size_t  depth;
+#endif
 
     if (p == end) {
         return NULL;
@@ -1033,6 +1157,9 @@ llmgw_json_skip(const unsigned char *p, const unsigned char *end)
 
     case '{':
     case '[':
+#if (LLMGW_JSON_SSE2)
+        return llmgw_json_skip_run(p + 1, end, 1, 0);
+#else
         depth = 0;
 
         for ( ;; ) {
@@ -1069,6 +1196,7 @@ llmgw_json_skip(const unsigned char *p, const unsigned char *end)
         }
 
         return NULL;
+#endif
 
     case '}': case ']': case ',': case ':':
         return NULL;
@@ -1182,6 +1310,38 @@ failed:
     llmgw_json_clear(fields, nfields);
 
     return rc;
+}
+
+
+llmgw_json_rc_e
+llmgw_json_find_member(const unsigned char *buf, size_t len, const char *name,
+    size_t name_len, llmgw_json_span_t *value)
+{
+    llmgw_json_scan_t     scan;
+    llmgw_json_span_t     object;
+    llmgw_json_field_t    field;
+    const unsigned char  *end;
+
+    end = buf + len;
+    buf = llmgw_json_ws(buf, end);
+
+    while (end > buf
+           && (end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\r'
+               || end[-1] == '\t'))
+    {
+        end--;
+    }
+
+    object.start = buf;
+    object.len = (size_t) (end - buf);
+    object.type = LLMGW_JSON_OBJECT;
+    object.name_off = 0;
+
+    field.name = name;
+    field.name_len = name_len;
+    field.value = value;
+
+    return llmgw_json_scan_members(&object, &field, 1, &scan);
 }
 
 

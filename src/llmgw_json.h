@@ -82,6 +82,18 @@ llmgw_json_rc_e llmgw_json_scan_object(const unsigned char *buf, size_t len,
 llmgw_json_rc_e llmgw_json_scan_members(const llmgw_json_span_t *object,
     llmgw_json_field_t *fields, size_t nfields, llmgw_json_scan_t *scan);
 
+/*
+ * The value of the top-level member `name` of a whole object in
+ * buf[0..len) (whitespace around it allowed), read by the span walker
+ * without validating the rest: OK with value->type NONE when the object has
+ * no such member; an error when the walker cannot read it as one object or
+ * the name appears twice.  It agrees with the capture below wherever it
+ * answers OK (fuzz_json_capture checks), so a whole response read here
+ * needs no capture.
+ */
+llmgw_json_rc_e llmgw_json_find_member(const unsigned char *buf, size_t len,
+    const char *name, size_t name_len, llmgw_json_span_t *value);
+
 /* Calls cb for each element of an already validated array span; stops and
  * returns the callback's nonzero value. */
 typedef int (*llmgw_json_each_pt)(const llmgw_json_span_t *elt, void *arg);
