@@ -520,6 +520,8 @@ struct llmgw_ctx_s {
     unsigned                     clock_open:1;
     unsigned                     guarded:1;  /* the input was checked */
     unsigned                     guard_blocked:1; /* the output */
+    unsigned                     usage_json:1; /* the answer's usage is in
+                                                  its JSON body, not read yet */
 };
 
 
@@ -772,6 +774,10 @@ ngx_int_t llmgw_filter_init(ngx_conf_t *cf);
 
 /* llmgw_usage.c */
 void llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len);
+ngx_int_t llmgw_usage_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    const u_char *p, size_t len);
+ngx_int_t llmgw_usage_piece(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+    const u_char *p, size_t len);
 void llmgw_usage_captured(llmgw_ctx_t *ctx);
 void llmgw_usage_parse_gemini(llmgw_usage_t *u, const u_char *p, size_t len);
 void llmgw_usage_from_gemini_event(llmgw_ctx_t *ctx, const u_char *data,

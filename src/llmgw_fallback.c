@@ -280,6 +280,7 @@ llmgw_attempt_reset(llmgw_ctx_t *ctx)
 
     ctx->resp_mode = LLMGW_RESP_NONE;
     ctx->capture = NULL;
+    ctx->usage_json = 0;
     ctx->xs = NULL;
     ctx->xbody = NULL;
     ctx->xbody_len = 0;

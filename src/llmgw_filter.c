@@ -21,7 +21,7 @@ static ngx_int_t llmgw_body_filter(ngx_http_request_t *r, ngx_chain_t *in);
 static ngx_int_t llmgw_error_page(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static ngx_int_t llmgw_error_page_body(ngx_http_request_t *r,
     llmgw_ctx_t *ctx, ngx_chain_t *in);
-static void llmgw_json_body(ngx_http_request_t *r, llmgw_ctx_t *ctx,
+static ngx_int_t llmgw_json_body(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     ngx_chain_t *in);
 static ngx_int_t llmgw_sse_body(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     ngx_chain_t *in);
@@ -153,18 +153,7 @@ llmgw_header_filter(ngx_http_request_t *r)
         ngx_http_clear_accept_ranges(r);
 
     } else if (llmgw_content_type_is(ct, "application/json")) {
-        ctx->capture = ngx_palloc(r->pool, sizeof(llmgw_json_capture_t));
-        if (ctx->capture == NULL) {
-            return NGX_ERROR;
-        }
-
-        if (ctx->pformat->format == LLMGW_FORMAT_GEMINI) {
-            llmgw_json_capture_init(ctx->capture, "usageMetadata", 13);
-
-        } else {
-            llmgw_json_capture_init(ctx->capture, "usage", 5);
-        }
-
+        ctx->usage_json = 1;
         ctx->resp_mode = LLMGW_RESP_JSON;
         r->filter_need_in_memory = 1;
     }
@@ -240,7 +229,10 @@ llmgw_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return llmgw_error_page_body(r, ctx, in);
 
     case LLMGW_RESP_JSON:
-        llmgw_json_body(r, ctx, in);
+        if (llmgw_json_body(r, ctx, in) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
         break;
 
     case LLMGW_RESP_SSE:
@@ -284,22 +276,43 @@ llmgw_error_page_body(ngx_http_request_t *r, llmgw_ctx_t *ctx,
 }
 
 
-static void
+/* the answer is read whole when its first buffer holds all of it, which
+ * is the common case; otherwise piece by piece */
+
+static ngx_int_t
 llmgw_json_body(ngx_http_request_t *r, llmgw_ctx_t *ctx, ngx_chain_t *in)
 {
+    size_t      n;
+    ngx_int_t   rc;
     ngx_buf_t  *b;
 
     for ( /* void */ ; in; in = in->next) {
         b = in->buf;
+        n = b->last - b->pos;
 
-        if (ngx_buf_in_memory(b) && b->last > b->pos) {
-            llmgw_json_capture_feed(ctx->capture, b->pos, b->last - b->pos);
+        if (ctx->usage_json && n && ngx_buf_in_memory(b)) {
+            if (ctx->capture == NULL
+                && r->headers_out.content_length_n == (off_t) n)
+            {
+                ctx->usage_json = 0;
+                rc = llmgw_usage_whole(r, ctx, b->pos, n);
+
+            } else {
+                rc = llmgw_usage_piece(r, ctx, b->pos, n);
+            }
+
+            if (rc != NGX_OK) {
+                return NGX_ERROR;
+            }
         }
 
-        if (b->last_buf) {
+        if (b->last_buf && ctx->capture) {
+            ctx->usage_json = 0;
             llmgw_usage_captured(ctx);
         }
     }
+
+    return NGX_OK;
 }
 
 

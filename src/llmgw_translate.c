@@ -690,14 +690,16 @@ llmgw_translate_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx,
 static ngx_buf_t *
 llmgw_translate_passthrough(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
-    ngx_buf_t             *b;
-    llmgw_json_capture_t  *cap;
+    ngx_buf_t  *b;
 
-    cap = ctx->capture;
+    if (ctx->usage_json && ctx->xbody->len) {
+        ctx->usage_json = 0;
 
-    if (cap && ctx->xbody->len) {
-        llmgw_json_capture_feed(cap, ctx->xbody->data, ctx->xbody->len);
-        llmgw_usage_captured(ctx);
+        if (llmgw_usage_whole(r, ctx, ctx->xbody->data, ctx->xbody->len)
+            != NGX_OK)
+        {
+            return NULL;
+        }
     }
 
     b = ngx_calloc_buf(r->pool);

@@ -89,6 +89,81 @@ llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len)
 }
 
 
+/*
+ * A whole JSON response in one piece: its usage member found by the span
+ * walker.  One the walker cannot read as an object goes through the
+ * capture, which takes what it can.
+ */
+
+ngx_int_t
+llmgw_usage_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx, const u_char *p,
+    size_t len)
+{
+    llmgw_json_span_t  usage;
+
+    if (ctx->pformat->format == LLMGW_FORMAT_GEMINI) {
+        if (llmgw_json_find_member(p, len, "usageMetadata", 13, &usage)
+            == LLMGW_JSON_OK)
+        {
+            if (usage.type == LLMGW_JSON_OBJECT) {
+                llmgw_usage_parse_gemini(&ctx->usage, usage.start, usage.len);
+            }
+
+            return NGX_OK;
+        }
+
+    } else if (llmgw_json_find_member(p, len, "usage", 5, &usage)
+               == LLMGW_JSON_OK)
+    {
+        if (usage.type == LLMGW_JSON_OBJECT) {
+            llmgw_usage_parse(&ctx->usage, usage.start, usage.len);
+        }
+
+        return NGX_OK;
+    }
+
+    if (llmgw_usage_piece(r, ctx, p, len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    llmgw_usage_captured(ctx);
+
+    return NGX_OK;
+}
+
+
+/* a piece of a JSON response arriving in several: the capture reads it */
+
+ngx_int_t
+llmgw_usage_piece(ngx_http_request_t *r, llmgw_ctx_t *ctx, const u_char *p,
+    size_t len)
+{
+    llmgw_json_capture_t  *cap;
+
+    cap = ctx->capture;
+
+    if (cap == NULL) {
+        cap = ngx_palloc(r->pool, sizeof(llmgw_json_capture_t));
+        if (cap == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ctx->pformat->format == LLMGW_FORMAT_GEMINI) {
+            llmgw_json_capture_init(cap, "usageMetadata", 13);
+
+        } else {
+            llmgw_json_capture_init(cap, "usage", 5);
+        }
+
+        ctx->capture = cap;
+    }
+
+    llmgw_json_capture_feed(cap, p, len);
+
+    return NGX_OK;
+}
+
+
 /* what the capture of a whole response found */
 
 void
@@ -96,7 +171,7 @@ llmgw_usage_captured(llmgw_ctx_t *ctx)
 {
     llmgw_json_capture_t  *cap = ctx->capture;
 
-    if (!cap->done || cap->overflow) {
+    if (cap == NULL || !cap->done || cap->overflow) {
         return;
     }
 

@@ -184,3 +184,60 @@ Authorization: Bearer sk-test-alpha
 --- grep_error_log eval: qr/prompt=\d+ completion=\d+ total=\d+/
 --- grep_error_log_out
 prompt=44 completion=16 total=60
+
+
+
+=== TEST 10: a whole response that arrives in pieces of 1, 7 and 64 bytes, without a length: usage read
+--- http_config eval: $::http_config
+--- config eval
+$::config . $::sse_config . CORE::join("", map {
+    ::split_location("= /sse/split-$_/chat/completions", "/answer.json", "application/json", $_)
+} (1, 7, 64)) . q{
+    location = /answer.json {
+        types { }
+        default_type application/json;
+    }
+}
+--- user_files eval
+[[ "llmgw.json" => ::governance() ], [ "answer.json" => '{"id":"chatcmpl-2","object":"chat.completion","model":"split-model","choices":[{"index":0,"message":{"role":"assistant","content":"a \"quoted\" {brace} [and] \\\\ backslash"},"finish_reason":"stop"}],"usage":{"prompt_tokens":31,"completion_tokens":9,"total_tokens":40,"prompt_tokens_details":{"cached_tokens":16}}}' ]]
+--- request eval
+[ map { "POST /v1/chat/completions\n" . qq{{"model":"split$_/split-model","messages":[{"role":"user","content":"Hi"}]}} } (1, 7, 64) ]
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code eval
+[ 200, 200, 200 ]
+--- response_headers eval
+[ map { "Content-Length: " } (1, 7, 64) ]
+--- response_body eval
+[ map { '{"id":"chatcmpl-2","object":"chat.completion","model":"split-model","choices":[{"index":0,"message":{"role":"assistant","content":"a \"quoted\" {brace} [and] \\\\ backslash"},"finish_reason":"stop"}],"usage":{"prompt_tokens":31,"completion_tokens":9,"total_tokens":40,"prompt_tokens_details":{"cached_tokens":16}}}' } (1, 7, 64) ]
+--- grep_error_log eval: qr/usage: key=alpha provider=split\d+ model=split-model pkey=- prompt=\d+ completion=\d+ total=\d+ cached=\d+/
+--- grep_error_log_out eval
+qr/^usage: key=alpha provider=split(?:1|7|64) model=split-model pkey=- prompt=31 completion=9 total=40 cached=16\n$/
+
+
+
+=== TEST 11: whole responses read in one piece: an escaped member name, usage before other members, bytes after the object, a second usage member (the first counts)
+--- http_config eval: $::http_config
+--- config eval
+my %answer = (
+    1 => q#{"us\u0061ge":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7},"id":"x"}#,
+    2 => q# \r\n{ "usage" : { "completion_tokens" : 3 , "prompt_tokens" : 11 } , "choices" : [ { "message" : { "content" : "}]\\\\\"" } } ] }\n\n#,
+    3 => q#{"usage":{"prompt_tokens":17,"completion_tokens":4}}garbage#,
+    5 => q#{"usage":{"prompt_tokens":23,"completion_tokens":6},"usage":{"prompt_tokens":1,"completion_tokens":1}}#,
+);
+$::config . $::sse_config . CORE::join("", map {
+    "location = /sse/split-$_/chat/completions {\n"
+    . "    default_type application/json;\n"
+    . "    return 200 '$answer{$_}';\n}\n"
+} sort keys %answer)
+--- user_files eval
+[[ "llmgw.json" => ::governance() ]]
+--- request eval
+[ map { "POST /v1/chat/completions\n" . qq{{"model":"split$_/split-model","messages":[{"role":"user","content":"Hi"}]}} } (1, 2, 3, 5) ]
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code eval
+[ 200, 200, 200, 200 ]
+--- grep_error_log eval: qr/usage: key=alpha provider=split\d+ model=split-model pkey=- prompt=\d+ completion=\d+ total=\d+/
+--- grep_error_log_out eval
+qr/^usage: key=alpha provider=split(?:1 model=split-model pkey=- prompt=5 completion=2 total=7|2 model=split-model pkey=- prompt=11 completion=3 total=14|3 model=split-model pkey=- prompt=17 completion=4 total=21|5 model=split-model pkey=- prompt=23 completion=6 total=29)\n$/

@@ -157,29 +157,34 @@ our $config = <<'_EOC_';
     }
 _EOC_
 
-# A stream provider that delivers html/stream.sse in pieces of N bytes: the
-# slice module fetches it N bytes at a time, and sub_filter drops the
-# length so each piece goes out as one HTTP chunk, which nginx's proxy
-# hands to the gateway's filters as one buffer.  Provider splitN, for N in
-# @split_sizes; any path under /sse/split-N/ serves it, for every provider
-# kind.
-our $sse_config = '';
-for my $n (@split_sizes) {
-    $sse_config .= <<"_EOC_";
-    location ^~ /sse/split-$n/ {
+# A location that delivers html$file in pieces of N bytes: the slice module
+# fetches it N bytes at a time, and sub_filter drops the length so each
+# piece goes out as one HTTP chunk, which nginx's proxy hands to the
+# gateway's filters as one buffer.
+sub split_location {
+    my ($location, $file, $type, $n) = @_;
+    return <<"_EOC_";
+    location $location {
         slice $n;
-        rewrite ^ /stream.sse break;
+        rewrite ^ $file break;
         proxy_method GET;
         proxy_pass_request_body off;
         proxy_set_header Content-Length "";
         proxy_set_header Range \$slice_range;
         proxy_pass http://127.0.0.1:\$TEST_NGINX_SERVER_PORT;
-        sub_filter_types text/event-stream;
+        sub_filter_types $type;
         sub_filter LLMGW_NEVER_MATCHES x;
         sub_filter_once off;
     }
 _EOC_
 }
+
+# A stream provider that delivers html/stream.sse in pieces of N bytes:
+# provider splitN, for N in @split_sizes; any path under /sse/split-N/
+# serves it, for every provider kind.
+our $sse_config = CORE::join "", map {
+    split_location("^~ /sse/split-$_/", "/stream.sse", "text/event-stream", $_)
+} @split_sizes;
 $sse_config .= <<'_EOC_';
     location = /stream.sse {
         types { }
@@ -266,6 +271,7 @@ sub import {
     *{"main::provider_key"} = \$provider_key;
     *{"main::provider_key2"} = \$provider_key2;
     *{"main::sse_config"} = \$sse_config;
+    *{"main::split_location"} = \&split_location;
     *{"main::split_sizes"} = \@split_sizes;
     *{"main::fixture"} = \&fixture;
     *{"main::without_usage_chunk"} = \&without_usage_chunk;
