@@ -4,9 +4,9 @@
  */
 
 
-#include <openssl/evp.h>
-
 #include "llmgw.h"
+
+#include <openssl/sha.h>
 
 
 static ngx_int_t llmgw_auth_key(ngx_http_request_t *r, ngx_str_t *key);
@@ -64,28 +64,18 @@ llmgw_auth(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 }
 
 
-/* one digest and one context per worker, fetched once: OpenSSL 3 would
- * look the algorithm up again on every EVP_Digest() */
+/* the low-level call, on the stack: EVP_DigestInit_ex() of OpenSSL 3.0
+ * frees and allocates its provider context on every call, which costs
+ * more than hashing a key (nginx builds with OPENSSL_SUPPRESS_DEPRECATED) */
 
 static ngx_int_t
 llmgw_sha256(u_char *p, size_t len, u_char *digest)
 {
-    unsigned int        n;
-    static EVP_MD      *md;
-    static EVP_MD_CTX  *ctx;
+    SHA256_CTX  sha;
 
-    if (md == NULL) {
-        md = EVP_MD_fetch(NULL, "SHA256", NULL);
-        ctx = EVP_MD_CTX_new();
-
-        if (md == NULL || ctx == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    if (EVP_DigestInit_ex(ctx, md, NULL) != 1
-        || EVP_DigestUpdate(ctx, p, len) != 1
-        || EVP_DigestFinal_ex(ctx, digest, &n) != 1)
+    if (SHA256_Init(&sha) != 1
+        || SHA256_Update(&sha, p, len) != 1
+        || SHA256_Final(digest, &sha) != 1)
     {
         return NGX_ERROR;
     }
