@@ -388,7 +388,7 @@ check_name(const uint8_t *data, size_t size, const char *name)
 {
     size_t                 i, n, len;
     uint64_t               s;
-    llmgw_json_rc_e        rc;
+    llmgw_json_rc_e        rc, back;
     llmgw_json_span_t      v, w;
     llmgw_json_field_t     f;
     llmgw_json_scan_t      scan;
@@ -467,6 +467,27 @@ check_name(const uint8_t *data, size_t size, const char *name)
 
     if (rc == LLMGW_JSON_OK) {
         CHECK(w.type == v.type && w.start == v.start && w.len == v.len);
+    }
+
+    /* from the end: on valid JSON, what the scanner found, or nothing;
+     * within four members when the object has no more */
+
+    for (i = 0; i < 2; i++) {
+        back = llmgw_json_find_member_back(data, size, name, len,
+                                           i ? (size_t) -1 : 4, &w);
+
+        if (back == LLMGW_JSON_OK) {
+            CHECK(w.start == NULL || (w.start >= data && w.start + w.len
+                                                        <= data + size));
+        }
+
+        if (rc == LLMGW_JSON_OK && (i || scan.members <= 4)) {
+            CHECK(back == LLMGW_JSON_OK);
+        }
+
+        if (rc == LLMGW_JSON_OK && back == LLMGW_JSON_OK) {
+            CHECK(w.type == v.type && w.start == v.start && w.len == v.len);
+        }
     }
 
     free(cap);

@@ -1345,6 +1345,232 @@ llmgw_json_find_member(const unsigned char *buf, size_t len, const char *name,
 }
 
 
+
+/*
+ * Reading backward.  In valid JSON a quote ends or starts a string unless
+ * an odd run of backslashes stands before it, and outside strings there
+ * are no backslashes: so a value can be found from its end.
+ */
+
+static const unsigned char *
+llmgw_json_ws_back(const unsigned char *lo, const unsigned char *p)
+{
+    while (p > lo
+           && (p[-1] == ' ' || p[-1] == '\n' || p[-1] == '\r' || p[-1] == '\t'))
+    {
+        p--;
+    }
+
+    return p;
+}
+
+
+/* a quote or bracket at x met backward: 1 when it starts the value */
+
+static inline int
+llmgw_json_back_byte(const unsigned char *lo, const unsigned char *x,
+    size_t *depth, unsigned *in_string)
+{
+    const unsigned char  *y;
+
+    if (*x == '"') {
+        if (!*in_string) {
+            *in_string = 1;
+            return 0;
+        }
+
+        for (y = x; y > lo && y[-1] == '\\'; y--) { /* void */ }
+
+        if ((x - y) % 2) {
+            return 0;
+        }
+
+        *in_string = 0;
+        return *depth == 0;
+    }
+
+    if (*in_string) {
+        return 0;
+    }
+
+    if (*x == '}' || *x == ']') {
+        (*depth)++;
+        return 0;
+    }
+
+    return --*depth == 0;
+}
+
+
+/*
+ * The start of the string (in_string, depth 0) or of the nested value
+ * (depth 1) whose last byte is just after p, looking no lower than lo;
+ * NULL if there is none.
+ */
+
+static const unsigned char *
+llmgw_json_skip_back(const unsigned char *lo, const unsigned char *p,
+    size_t depth, unsigned in_string)
+{
+#if (LLMGW_JSON_SSE2)
+    unsigned  m, i;
+    __m128i   v, b;
+
+    while (p - lo >= 16) {
+        p -= 16;
+
+        v = _mm_loadu_si128((const __m128i *) p);
+        b = _mm_or_si128(v, LLMGW_JSON_BYTES(0x20));  /* '[' ']' as '{' '}' */
+
+        m = (unsigned) _mm_movemask_epi8(_mm_or_si128(
+                _mm_cmpeq_epi8(v, LLMGW_JSON_BYTES('"')),
+                _mm_or_si128(_mm_cmpeq_epi8(b, LLMGW_JSON_BYTES('{')),
+                             _mm_cmpeq_epi8(b, LLMGW_JSON_BYTES('}')))));
+
+        while (m) {
+            i = 31 - (unsigned) __builtin_clz(m);
+            m &= ~(1u << i);
+
+            if (llmgw_json_back_byte(lo, p + i, &depth, &in_string)) {
+                return p + i;
+            }
+        }
+    }
+#endif
+
+    while (p > lo) {
+        p--;
+
+        if ((*p == '"' || *p == '{' || *p == '}' || *p == '[' || *p == ']')
+            && llmgw_json_back_byte(lo, p, &depth, &in_string))
+        {
+            return p;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* the start of the value whose last byte is just before p */
+
+static const unsigned char *
+llmgw_json_value_back(const unsigned char *lo, const unsigned char *p)
+{
+    if (p == lo) {
+        return NULL;
+    }
+
+    switch (p[-1]) {
+
+    case '"':
+        return llmgw_json_skip_back(lo, p - 1, 0, 1);
+
+    case '}':
+    case ']':
+        return llmgw_json_skip_back(lo, p - 1, 1, 0);
+
+    case ',': case ':': case '{': case '[':
+        return NULL;
+    }
+
+    while (p > lo && p[-1] != ':' && p[-1] != ',' && p[-1] != ' '
+           && p[-1] != '\n' && p[-1] != '\r' && p[-1] != '\t')
+    {
+        p--;
+    }
+
+    return p;
+}
+
+
+llmgw_json_rc_e
+llmgw_json_find_member_back(const unsigned char *buf, size_t len,
+    const char *name, size_t name_len, size_t max_members,
+    llmgw_json_span_t *value)
+{
+    size_t                n;
+    const unsigned char  *lo, *end, *p, *v, *q, *close;
+
+    value->start = NULL;
+    value->len = 0;
+    value->type = LLMGW_JSON_NONE;
+    value->name_off = 0;
+
+    end = buf + len;
+    buf = llmgw_json_ws(buf, end);
+    end = llmgw_json_ws_back(buf, end);
+
+    if (end - buf < 2 || *buf != '{' || end[-1] != '}') {
+        return LLMGW_JSON_ERR_SYNTAX;
+    }
+
+    lo = buf + 1;
+    p = llmgw_json_ws_back(lo, end - 1);
+
+    if (p == lo) {
+        return LLMGW_JSON_OK;
+    }
+
+    for (n = 0; n < max_members; n++) {
+
+        /* p is just past a member's value; back to its name's quotes */
+
+        v = llmgw_json_value_back(lo, p);
+        if (v == NULL) {
+            return LLMGW_JSON_ERR_SYNTAX;
+        }
+
+        q = llmgw_json_ws_back(lo, v);
+
+        if (q == lo || q[-1] != ':') {
+            return LLMGW_JSON_ERR_SYNTAX;
+        }
+
+        q = llmgw_json_ws_back(lo, q - 1);
+
+        if (q == lo || q[-1] != '"') {
+            return LLMGW_JSON_ERR_SYNTAX;
+        }
+
+        close = q - 1;
+
+        q = llmgw_json_skip_back(lo, close, 0, 1);
+        if (q == NULL) {
+            return LLMGW_JSON_ERR_SYNTAX;
+        }
+
+        /* before the name: the object's '{' or a comma */
+
+        end = llmgw_json_ws_back(lo, q);
+
+        if (end != lo && end[-1] != ',') {
+            return LLMGW_JSON_ERR_SYNTAX;
+        }
+
+        if (llmgw_json_body_eq(q + 1, close, name, name_len)) {
+            value->start = v;
+            value->len = (size_t) (p - v);
+            value->type = llmgw_json_type(*v);
+            value->name_off = (size_t) (q - buf);
+            return LLMGW_JSON_OK;
+        }
+
+        if (end == lo) {
+            return LLMGW_JSON_OK;
+        }
+
+        p = llmgw_json_ws_back(lo, end - 1);
+
+        if (p == lo) {
+            return LLMGW_JSON_ERR_SYNTAX;
+        }
+    }
+
+    return LLMGW_JSON_ERR_SYNTAX;
+}
+
+
 int
 llmgw_json_array_each(const llmgw_json_span_t *array,
     llmgw_json_each_pt cb, void *arg)

@@ -94,6 +94,19 @@ llmgw_json_rc_e llmgw_json_scan_members(const llmgw_json_span_t *object,
 llmgw_json_rc_e llmgw_json_find_member(const unsigned char *buf, size_t len,
     const char *name, size_t name_len, llmgw_json_span_t *value);
 
+/*
+ * The same read from the object's end, member by member, for at most
+ * max_members members: OK with the value when one of them is `name` (the
+ * last such, as most JSON readers take), OK with type NONE when the walk
+ * reached the object's start without it, an error otherwise (not read, or
+ * further in).  It reads backward only what it walks over, so a long
+ * answer whose usage comes last costs what its usage costs.  It agrees
+ * with llmgw_json_scan_object() on valid JSON (fuzz_json_capture checks).
+ */
+llmgw_json_rc_e llmgw_json_find_member_back(const unsigned char *buf,
+    size_t len, const char *name, size_t name_len, size_t max_members,
+    llmgw_json_span_t *value);
+
 /* Calls cb for each element of an already validated array span; stops and
  * returns the callback's nonzero value. */
 typedef int (*llmgw_json_each_pt)(const llmgw_json_span_t *elt, void *arg);

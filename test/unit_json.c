@@ -1484,6 +1484,64 @@ check_decode(const char *json, size_t jlen, const char *want, size_t wlen)
 #define DECODE(j, w)  check_decode(j, sizeof(j) - 1, w, sizeof(w) - 1)
 
 
+/* a whole answer's member, read from the start and from the end */
+
+static void
+test_find_member(void)
+{
+    size_t              i;
+    llmgw_json_rc_e     rc;
+    llmgw_json_span_t   v;
+
+    static const struct {
+        const char     *body;
+        size_t          max;
+        int             ok;     /* from the end */
+        const char     *value;  /* NULL: absent */
+    } cases[] = {
+        { " {\"a\":1,\"usage\":{\"p\":[1,\"]\"]}}\n", 8, 1, "{\"p\":[1,\"]\"]}" },
+        { "{\"usage\":{\"x\":\"\\\\\"},\"s\":\"\\\"}\\\\\",\"t\":2}", 8, 1,
+          "{\"x\":\"\\\\\"}" },
+        { "{\"us\\u0061ge\" : 7 }", 8, 1, "7" },
+        { "{\"a\":\"usage\",\"b\":{\"usage\":1}}", 8, 1, NULL },
+        { "{}", 8, 1, NULL },
+        { "{\"usage\":1,\"a\":2,\"b\":3}", 2, 0, "1" },
+        { "{\"usage\":1,\"a\":2,\"b\":3}", 3, 1, "1" },
+        { "{\"usage\":{}}x", 8, 0, NULL },
+        { "{\"usage\":1,}", 8, 0, NULL },
+        { "{\"usage\" 1}", 8, 0, NULL },
+        { "[\"usage\",1]", 8, 0, NULL },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        rc = llmgw_json_find_member_back((const unsigned char *) cases[i].body,
+                                         strlen(cases[i].body), "usage", 5,
+                                         cases[i].max, &v);
+
+        CHECK((rc == LLMGW_JSON_OK) == cases[i].ok,
+              "find_member_back %zu: rc %d", i, rc);
+
+        if (rc != LLMGW_JSON_OK) {
+            rc = llmgw_json_find_member(
+                     (const unsigned char *) cases[i].body,
+                     strlen(cases[i].body), "usage", 5, &v);
+        }
+
+        if (rc != LLMGW_JSON_OK) {
+            CHECK(cases[i].value == NULL, "find_member %zu: rc %d", i, rc);
+            continue;
+        }
+
+        if (cases[i].value == NULL) {
+            CHECK(v.type == LLMGW_JSON_NONE, "find %zu: absent", i);
+
+        } else {
+            CHECK_STR(v.start, v.len, cases[i].value, "find %zu", i);
+        }
+    }
+}
+
+
 static void
 test_decode(void)
 {
@@ -2155,6 +2213,7 @@ main(int argc, char **argv)
     test_names();
     test_arrays();
     test_members();
+    test_find_member();
     test_decode();
     test_uint();
     test_escape();
