@@ -90,43 +90,55 @@ llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len)
 
 
 /*
- * A whole JSON response in one piece: its usage member found by the span
- * walker.  One the walker cannot read as an object goes through the
- * capture, which takes what it can.
+ * A whole JSON response in one piece: its usage member found from the end
+ * (the providers put it among the last), else by the span walker from the
+ * start.  One neither can read as an object goes through the capture,
+ * which takes what it can.
  */
+
+#define LLMGW_USAGE_LAST_MEMBERS  8
 
 ngx_int_t
 llmgw_usage_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx, const u_char *p,
     size_t len)
 {
+    size_t             n;
+    const char        *name;
     llmgw_json_span_t  usage;
 
     if (ctx->pformat->format == LLMGW_FORMAT_GEMINI) {
-        if (llmgw_json_find_member(p, len, "usageMetadata", 13, &usage)
-            == LLMGW_JSON_OK)
-        {
-            if (usage.type == LLMGW_JSON_OBJECT) {
-                llmgw_usage_parse_gemini(&ctx->usage, usage.start, usage.len);
-            }
+        name = "usageMetadata";
+        n = 13;
 
-            return NGX_OK;
-        }
+    } else {
+        name = "usage";
+        n = 5;
+    }
 
-    } else if (llmgw_json_find_member(p, len, "usage", 5, &usage)
-               == LLMGW_JSON_OK)
+    if (llmgw_json_find_member_back(p, len, name, n,
+                                    LLMGW_USAGE_LAST_MEMBERS, &usage)
+        != LLMGW_JSON_OK
+        && llmgw_json_find_member(p, len, name, n, &usage) != LLMGW_JSON_OK)
     {
-        if (usage.type == LLMGW_JSON_OBJECT) {
-            llmgw_usage_parse(&ctx->usage, usage.start, usage.len);
+        if (llmgw_usage_piece(r, ctx, p, len) != NGX_OK) {
+            return NGX_ERROR;
         }
+
+        llmgw_usage_captured(ctx);
 
         return NGX_OK;
     }
 
-    if (llmgw_usage_piece(r, ctx, p, len) != NGX_OK) {
-        return NGX_ERROR;
+    if (usage.type != LLMGW_JSON_OBJECT) {
+        return NGX_OK;
     }
 
-    llmgw_usage_captured(ctx);
+    if (n == 13) {
+        llmgw_usage_parse_gemini(&ctx->usage, usage.start, usage.len);
+
+    } else {
+        llmgw_usage_parse(&ctx->usage, usage.start, usage.len);
+    }
 
     return NGX_OK;
 }

@@ -216,7 +216,7 @@ qr/^usage: key=alpha provider=split(?:1|7|64) model=split-model pkey=- prompt=31
 
 
 
-=== TEST 11: whole responses read in one piece: an escaped member name, usage before other members, bytes after the object, a second usage member (the first counts)
+=== TEST 11: whole responses read in one piece: an escaped member name, usage before other members, bytes after the object, a second usage member (read whole, the last counts, as in most JSON readers), usage followed by nine members
 --- http_config eval: $::http_config
 --- config eval
 my %answer = (
@@ -224,6 +224,7 @@ my %answer = (
     2 => q# \r\n{ "usage" : { "completion_tokens" : 3 , "prompt_tokens" : 11 } , "choices" : [ { "message" : { "content" : "}]\\\\\"" } } ] }\n\n#,
     3 => q#{"usage":{"prompt_tokens":17,"completion_tokens":4}}garbage#,
     5 => q#{"usage":{"prompt_tokens":23,"completion_tokens":6},"usage":{"prompt_tokens":1,"completion_tokens":1}}#,
+    7 => q#{"usage":{"prompt_tokens":29,"completion_tokens":8},"a":1,"b":[2],"c":{"d":3},"e":"4","f":null,"g":true,"h":false,"i":-1.5e3,"j":"}"}#,
 );
 $::config . $::sse_config . CORE::join("", map {
     "location = /sse/split-$_/chat/completions {\n"
@@ -233,11 +234,11 @@ $::config . $::sse_config . CORE::join("", map {
 --- user_files eval
 [[ "llmgw.json" => ::governance() ]]
 --- request eval
-[ map { "POST /v1/chat/completions\n" . qq{{"model":"split$_/split-model","messages":[{"role":"user","content":"Hi"}]}} } (1, 2, 3, 5) ]
+[ map { "POST /v1/chat/completions\n" . qq{{"model":"split$_/split-model","messages":[{"role":"user","content":"Hi"}]}} } (1, 2, 3, 5, 7) ]
 --- more_headers
 Authorization: Bearer sk-test-alpha
 --- error_code eval
-[ 200, 200, 200, 200 ]
+[ 200, 200, 200, 200, 200 ]
 --- grep_error_log eval: qr/usage: key=alpha provider=split\d+ model=split-model pkey=- prompt=\d+ completion=\d+ total=\d+/
 --- grep_error_log_out eval
-qr/^usage: key=alpha provider=split(?:1 model=split-model pkey=- prompt=5 completion=2 total=7|2 model=split-model pkey=- prompt=11 completion=3 total=14|3 model=split-model pkey=- prompt=17 completion=4 total=21|5 model=split-model pkey=- prompt=23 completion=6 total=29)\n$/
+qr/^usage: key=alpha provider=split(?:1 model=split-model pkey=- prompt=5 completion=2 total=7|2 model=split-model pkey=- prompt=11 completion=3 total=14|3 model=split-model pkey=- prompt=17 completion=4 total=21|5 model=split-model pkey=- prompt=1 completion=1 total=2|7 model=split-model pkey=- prompt=29 completion=8 total=37)\n$/
