@@ -855,39 +855,44 @@ llmgw_json_member(llmgw_json_field_t *fields, size_t nfields,
     const unsigned char *name, const unsigned char *name_end, size_t name_off,
     llmgw_json_span_t **pending)
 {
-    int                   escaped;
     size_t                i, len;
     const unsigned char  *body;
 
     body = name + 1;
     len = (size_t) (name_end - name) - 2;
-    escaped = (memchr(body, '\\', len) != NULL);
+
+    /* the names looked for have no backslash: equal bytes are equal
+     * names, and only a name with an escape needs decoding */
 
     for (i = 0; i < nfields; i++) {
-
-        if (escaped) {
-            if (!llmgw_json_body_eq(body, body + len, fields[i].name,
-                                    fields[i].name_len))
-            {
-                continue;
-            }
-
-        } else if (len != fields[i].name_len
-                   || memcmp(body, fields[i].name, len) != 0)
+        if (len == fields[i].name_len
+            && memcmp(body, fields[i].name, len) == 0)
         {
-            continue;
+            goto found;
         }
+    }
 
-        if (fields[i].value->type != LLMGW_JSON_NONE) {
-            return LLMGW_JSON_ERR_DUPLICATE;
+    if (memchr(body, '\\', len) != NULL) {
+        for (i = 0; i < nfields; i++) {
+            if (llmgw_json_body_eq(body, body + len, fields[i].name,
+                                   fields[i].name_len))
+            {
+                goto found;
+            }
         }
-
-        fields[i].value->name_off = name_off;
-        *pending = fields[i].value;
-        return LLMGW_JSON_OK;
     }
 
     *pending = NULL;
+    return LLMGW_JSON_OK;
+
+found:
+
+    if (fields[i].value->type != LLMGW_JSON_NONE) {
+        return LLMGW_JSON_ERR_DUPLICATE;
+    }
+
+    fields[i].value->name_off = name_off;
+    *pending = fields[i].value;
     return LLMGW_JSON_OK;
 }
 
@@ -1860,10 +1865,12 @@ llmgw_json_uint(const llmgw_json_span_t *span, int64_t *value)
 
     v = 0;
 
+    /* 18 digits cannot pass INT64_MAX */
+
     for (i = 0; i < span->len; i++) {
         d = (unsigned) span->start[i] - '0';
 
-        if (d > 9 || v > ((uint64_t) INT64_MAX - d) / 10) {
+        if (d > 9 || (i >= 18 && v > ((uint64_t) INT64_MAX - d) / 10)) {
             return -1;
         }
 
