@@ -504,9 +504,14 @@ llmgw_sse_has_usage(const u_char *p, size_t len, llmgw_format_e format)
     last = p + len;
 
     for ( ;; ) {
-        q = memmem(p, last - p, name, n);
+        q = llmgw_json_find_pair(p, last, '"', 'u');
         if (q == NULL) {
             return 0;
+        }
+
+        if ((size_t) (last - q) < n || ngx_memcmp(q, name, n) != 0) {
+            p = q + 1;
+            continue;
         }
 
         p = q + n;

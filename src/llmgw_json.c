@@ -1576,6 +1576,38 @@ llmgw_json_find_member_back(const unsigned char *buf, size_t len,
 }
 
 
+const unsigned char *
+llmgw_json_find_pair(const unsigned char *p, const unsigned char *end,
+    unsigned char a, unsigned char b)
+{
+#if (LLMGW_JSON_SSE2)
+    unsigned  m;
+
+    while (end - p >= 17) {
+        m = (unsigned) _mm_movemask_epi8(_mm_and_si128(
+                _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *) p),
+                               LLMGW_JSON_BYTES(a)),
+                _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *) (p + 1)),
+                               LLMGW_JSON_BYTES(b))));
+
+        if (m) {
+            return p + __builtin_ctz(m);
+        }
+
+        p += 16;
+    }
+#endif
+
+    for ( /* void */ ; end - p >= 2; p++) {
+        if (p[0] == a && p[1] == b) {
+            return p;
+        }
+    }
+
+    return NULL;
+}
+
+
 int
 llmgw_json_array_each(const llmgw_json_span_t *array,
     llmgw_json_each_pt cb, void *arg)

@@ -107,6 +107,12 @@ llmgw_json_rc_e llmgw_json_find_member_back(const unsigned char *buf,
     size_t len, const char *name, size_t name_len, size_t max_members,
     llmgw_json_span_t *value);
 
+/* The first byte a in p..end that byte b follows, or NULL: 16 places at a
+ * time where SSE2 is there (the streams' searches for "usage" and for
+ * ":" before a string). */
+const unsigned char *llmgw_json_find_pair(const unsigned char *p,
+    const unsigned char *end, unsigned char a, unsigned char b);
+
 /* Calls cb for each element of an already validated array span; stops and
  * returns the callback's nonzero value. */
 typedef int (*llmgw_json_each_pt)(const llmgw_json_span_t *elt, void *arg);

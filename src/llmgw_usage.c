@@ -11,7 +11,9 @@
 static llmgw_json_rc_e llmgw_usage_members(const u_char *p, size_t len,
     llmgw_json_field_t *fields, size_t nfields);
 static void llmgw_usage_count(llmgw_json_span_t *v, int64_t *n);
-static ngx_int_t llmgw_usage_text_name(const u_char *p, size_t n);
+static ngx_int_t llmgw_usage_text_name(const u_char *start, const u_char *q);
+static ngx_inline ngx_int_t llmgw_usage_name_is(const u_char *start,
+    const u_char *q, const char *name, size_t n);
 
 
 void
@@ -396,37 +398,26 @@ llmgw_usage_from_event(llmgw_ctx_t *ctx, const u_char *data, size_t len,
  * The text a stream has delivered (contents, tool-call arguments,
  * refusals, reasoning), counted until its usage arrives: a stream cut
  * before its usage chunk is billed for that.  One pass over the event's
- * colons, checking the member name before each.
+ * colons before a string, checking the member name before each.
  */
 
 void
 llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len)
 {
     size_t         n;
-    const u_char  *start, *last, *q, *name;
+    const u_char  *start, *last, *q;
 
     start = p;
     last = p + len;
 
     for (q = p; q < last; q++) {
-        q = memchr(q, ':', last - q);
+        q = llmgw_json_find_pair(q, last, ':', '"');
 
-        if (q == NULL || q + 1 == last) {
+        if (q == NULL) {
             return;
         }
 
-        if (q - start < 3 || q[1] != '"' || q[-1] != '"') {
-            continue;
-        }
-
-        /* the name before the colon, back to its opening quote */
-        for (name = q - 2; name > start && q - name <= 19 && *name != '"';
-             name--)
-        {
-            /* void */
-        }
-
-        if (*name != '"' || !llmgw_usage_text_name(name + 1, q - name - 2)) {
+        if (q - start < 3 || q[-1] != '"' || !llmgw_usage_text_name(start, q)) {
             continue;
         }
 
@@ -442,39 +433,49 @@ llmgw_usage_count_text(llmgw_ctx_t *ctx, const u_char *p, size_t len)
 }
 
 
-/* "content", "arguments", "refusal", "reasoning_content", Anthropic's
- * "text", "partial_json" and "thinking", the Responses API's "delta" */
+/*
+ * The member name that ends just before the colon q is "content",
+ * "arguments", "refusal", "reasoning_content", Anthropic's "text",
+ * "partial_json" or "thinking", the Responses API's "delta": picked by its
+ * last letter, then its length and bytes.
+ */
 
 static ngx_int_t
-llmgw_usage_text_name(const u_char *p, size_t n)
+llmgw_usage_text_name(const u_char *start, const u_char *q)
 {
-    const char  *name;
+    switch (q[-2]) {
 
-    switch (n) {
-    case 4:
-        name = "text";
-        break;
-    case 5:
-        name = "delta";
-        break;
-    case 7:
-        name = (p[0] == 'c') ? "content" : "refusal";
-        break;
-    case 8:
-        name = "thinking";
-        break;
-    case 9:
-        name = "arguments";
-        break;
-    case 12:
-        name = "partial_json";
-        break;
-    case 17:
-        name = "reasoning_content";
-        break;
-    default:
-        return 0;
+    case 't':
+        return llmgw_usage_name_is(start, q, "content", 7)
+               || llmgw_usage_name_is(start, q, "text", 4)
+               || llmgw_usage_name_is(start, q, "reasoning_content", 17);
+
+    case 'l':
+        return llmgw_usage_name_is(start, q, "refusal", 7);
+
+    case 'a':
+        return llmgw_usage_name_is(start, q, "delta", 5);
+
+    case 'g':
+        return llmgw_usage_name_is(start, q, "thinking", 8);
+
+    case 's':
+        return llmgw_usage_name_is(start, q, "arguments", 9);
+
+    case 'n':
+        return llmgw_usage_name_is(start, q, "partial_json", 12);
     }
 
-    return ngx_memcmp(p, name, n) == 0;
+    return 0;
+}
+
+
+/* "name": stands before the colon q, its opening quote at or after start */
+
+static ngx_inline ngx_int_t
+llmgw_usage_name_is(const u_char *start, const u_char *q, const char *name,
+    size_t n)
+{
+    return (size_t) (q - start) >= n + 2 && q[-n - 2] == '"'
+           && ngx_memcmp(q - n - 1, name, n) == 0;
 }

@@ -1542,6 +1542,49 @@ test_find_member(void)
 }
 
 
+/* the pair search against the plain loop, at every offset and length */
+
+static void
+test_find_pair(void)
+{
+    size_t                i, j, k, bad;
+    unsigned char         buf[80];
+    const unsigned char  *got, *want;
+
+    bad = 0;
+
+    for (k = 0; k < 2000; k++) {
+        for (i = 0; i < sizeof(buf); i++) {
+            buf[i] = "ab:\"u"[(i * 7 + k * 13 + (i * k) % 11) % 5];
+        }
+
+        for (i = 0; i < 40; i++) {
+            for (j = i; j <= sizeof(buf); j += 3) {
+                got = llmgw_json_find_pair(buf + i, buf + j, ':', '"');
+
+                for (want = buf + i; want + 1 < buf + j; want++) {
+                    if (want[0] == ':' && want[1] == '"') {
+                        break;
+                    }
+                }
+
+                if (want + 1 >= buf + j) {
+                    want = NULL;
+                }
+
+                bad += (got != want);
+            }
+        }
+    }
+
+    CHECK(bad == 0, "find_pair: %zu differ", bad);
+    memcpy(buf, "x:\"", 3);
+    CHECK(llmgw_json_find_pair(buf, buf + 2, ':', '"') == NULL
+          && llmgw_json_find_pair(buf, buf + 3, ':', '"') == buf + 1,
+          "find_pair: a pair cut at the end");
+}
+
+
 static void
 test_decode(void)
 {
@@ -2214,6 +2257,7 @@ main(int argc, char **argv)
     test_arrays();
     test_members();
     test_find_member();
+    test_find_pair();
     test_decode();
     test_uint();
     test_escape();
