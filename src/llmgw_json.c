@@ -1679,12 +1679,12 @@ llmgw_json_array_count(const llmgw_json_span_t *array)
 
 
 int
-llmgw_json_array_empty(const llmgw_json_span_t *array)
+llmgw_json_array_first(const llmgw_json_span_t *array)
 {
     const unsigned char  *p, *end;
 
     if (array->len == 0 || *array->start != '[') {
-        return 1;
+        return -1;
     }
 
     p = array->start;
@@ -1692,7 +1692,14 @@ llmgw_json_array_empty(const llmgw_json_span_t *array)
 
     p = llmgw_json_ws(p + 1, end);
 
-    return p == end || *p == ']';
+    return (p == end || *p == ']') ? -1 : *p;
+}
+
+
+int
+llmgw_json_array_empty(const llmgw_json_span_t *array)
+{
+    return llmgw_json_array_first(array) < 0;
 }
 
 

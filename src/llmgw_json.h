@@ -126,6 +126,11 @@ size_t llmgw_json_array_count(const llmgw_json_span_t *array);
  * is not an array. */
 int llmgw_json_array_empty(const llmgw_json_span_t *array);
 
+/* The first byte of an already validated array span's first element (so
+ * '{' for an object), without walking it; -1 when llmgw_json_array_empty()
+ * holds. */
+int llmgw_json_array_first(const llmgw_json_span_t *array);
+
 /* Decodes a validated string span (with its quotes) into out, which must
  * hold span->len bytes; returns the decoded length. */
 size_t llmgw_json_string_decode(const llmgw_json_span_t *span,

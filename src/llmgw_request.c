@@ -50,7 +50,6 @@ static ngx_int_t llmgw_check_type(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_json_span_t *v, const char *name, unsigned types);
 static ngx_int_t llmgw_check_count(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_json_span_t *v, const char *name);
-static int llmgw_object_elt(const llmgw_json_span_t *elt, void *arg);
 static ngx_int_t llmgw_splice_model(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_splices_t *sp);
 static ngx_int_t llmgw_splice_usage(ngx_http_request_t *r, llmgw_ctx_t *ctx,
@@ -408,7 +407,7 @@ llmgw_request_validate(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     /* the first message stands for the rest: walking them all would cost
      * a second pass over the body, and the provider checks each anyway */
 
-    if (llmgw_json_array_each(&f->messages, llmgw_object_elt, NULL) == 1) {
+    if (llmgw_json_array_first(&f->messages) != '{') {
         return llmgw_fail(r, ctx, NGX_HTTP_BAD_REQUEST,
                           "invalid_request_error", "invalid_field",
                           "each of \"messages\" must be an object");
@@ -604,15 +603,6 @@ llmgw_request_include_usage(ngx_http_request_t *r, llmgw_ctx_t *ctx)
     ctx->include_usage = (usage.type == LLMGW_JSON_TRUE);
 
     return NGX_OK;
-}
-
-
-/* 1: not an object; 2: an object, and the walk stops there */
-
-static int
-llmgw_object_elt(const llmgw_json_span_t *elt, void *arg)
-{
-    return elt->type != LLMGW_JSON_OBJECT ? 1 : 2;
 }
 
 
