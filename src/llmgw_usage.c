@@ -476,6 +476,6 @@ static ngx_inline ngx_int_t
 llmgw_usage_name_is(const u_char *start, const u_char *q, const char *name,
     size_t n)
 {
-    return (size_t) (q - start) >= n + 2 && q[-n - 2] == '"'
-           && ngx_memcmp(q - n - 1, name, n) == 0;
+    return (size_t) (q - start) >= n + 2 && *(q - (n + 2)) == '"'
+           && ngx_memcmp(q - (n + 1), name, n) == 0;
 }
