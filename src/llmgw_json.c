@@ -158,6 +158,42 @@ llmgw_json_ws(const unsigned char *p, const unsigned char *end)
 #define LLMGW_JSON_QUOTE       1    /* '"', '\\' */
 #define LLMGW_JSON_STRUCTURAL  2    /* '"', '{', '}', '[', ']', 0x02 */
 
+/* the places in the 16 bytes at p that hold what is looked for */
+
+static inline unsigned
+llmgw_json_sse2_mask(const unsigned char *p, int what)
+{
+    __m128i  v, q;
+
+    v = _mm_loadu_si128((const __m128i *) p);
+
+    if (what == LLMGW_JSON_STRUCTURAL) {
+        v = _mm_or_si128(v, LLMGW_JSON_BYTES(0x20));
+    }
+
+    q = _mm_cmpeq_epi8(v, LLMGW_JSON_BYTES('"'));
+
+    switch (what) {
+
+    case LLMGW_JSON_PLAIN:
+        /* signed: a byte above 0x7f is below 0x20 too */
+        q = _mm_or_si128(q, _mm_cmplt_epi8(v, LLMGW_JSON_BYTES(0x20)));
+        /* fall through */
+
+    case LLMGW_JSON_QUOTE:
+        q = _mm_or_si128(q, _mm_cmpeq_epi8(v, LLMGW_JSON_BYTES('\\')));
+        break;
+
+    default: /* LLMGW_JSON_STRUCTURAL */
+        q = _mm_or_si128(q, _mm_or_si128(
+                                _mm_cmpeq_epi8(v, LLMGW_JSON_BYTES('{')),
+                                _mm_cmpeq_epi8(v, LLMGW_JSON_BYTES('}'))));
+    }
+
+    return (unsigned) _mm_movemask_epi8(q);
+}
+
+
 /*
  * From p, 16 bytes at a time while there are: the first byte of what is
  * looked for if a block has one (then fewer than 16 bytes are left only
@@ -167,36 +203,10 @@ llmgw_json_ws(const unsigned char *p, const unsigned char *end)
 static inline const unsigned char *
 llmgw_json_sse2(const unsigned char *p, const unsigned char *end, int what)
 {
-    int      m;
-    __m128i  v, q;
+    unsigned  m;
 
     while (end - p >= 16) {
-        v = _mm_loadu_si128((const __m128i *) p);
-
-        if (what == LLMGW_JSON_STRUCTURAL) {
-            v = _mm_or_si128(v, LLMGW_JSON_BYTES(0x20));
-        }
-
-        q = _mm_cmpeq_epi8(v, LLMGW_JSON_BYTES('"'));
-
-        switch (what) {
-
-        case LLMGW_JSON_PLAIN:
-            /* signed: a byte above 0x7f is below 0x20 too */
-            q = _mm_or_si128(q, _mm_cmplt_epi8(v, LLMGW_JSON_BYTES(0x20)));
-            /* fall through */
-
-        case LLMGW_JSON_QUOTE:
-            q = _mm_or_si128(q, _mm_cmpeq_epi8(v, LLMGW_JSON_BYTES('\\')));
-            break;
-
-        default: /* LLMGW_JSON_STRUCTURAL */
-            q = _mm_or_si128(q, _mm_or_si128(
-                                    _mm_cmpeq_epi8(v, LLMGW_JSON_BYTES('{')),
-                                    _mm_cmpeq_epi8(v, LLMGW_JSON_BYTES('}'))));
-        }
-
-        m = _mm_movemask_epi8(q);
+        m = llmgw_json_sse2_mask(p, what);
 
         if (m) {
             return p + __builtin_ctz(m);
@@ -262,6 +272,41 @@ llmgw_json_plain(const unsigned char *p, const unsigned char *end)
     }
 
     return p;
+}
+
+
+/*
+ * Like llmgw_json_plain(), but a two-byte escape (\\n, \\", ...) that lies
+ * inside a 16-byte block is stepped over in place: a string with an escape
+ * every line does not start a new search at each.
+ */
+
+static inline const unsigned char *
+llmgw_json_plain_escaped(const unsigned char *p, const unsigned char *end)
+{
+#if (LLMGW_JSON_SSE2)
+    unsigned  m, i;
+
+    while (end - p >= 16) {
+        m = llmgw_json_sse2_mask(p, LLMGW_JSON_PLAIN);
+
+        while (m) {
+            i = (unsigned) __builtin_ctz(m);
+
+            if (p[i] != '\\' || i == 15
+                || llmgw_json_escape_kind[p[i + 1]] != 1)
+            {
+                return p + i;
+            }
+
+            m &= ~(3u << i);
+        }
+
+        p += 16;
+    }
+#endif
+
+    return llmgw_json_plain(p, end);
 }
 
 
@@ -464,7 +509,7 @@ llmgw_json_string(llmgw_json_ctx_t *ctx, const unsigned char *p)
     end = ctx->end;
 
     for ( ;; ) {
-        p = llmgw_json_plain(p, end);
+        p = llmgw_json_plain_escaped(p, end);
 
         if (p == end) {
             ctx->err = end;
