@@ -87,8 +87,10 @@ llmgw_json_rc_e llmgw_json_scan_members(const llmgw_json_span_t *object,
  * buf[0..len) (whitespace around it allowed), read by the span walker
  * without validating the rest: OK with value->type NONE when the object has
  * no such member; an error when the walker cannot read it as one object or
- * the name appears twice.  It agrees with the capture below wherever it
- * answers OK (fuzz_json_capture checks), so a whole response read here
+ * the name appears twice.  Where it answers OK it agrees with the capture
+ * below on what the capture can hold (a value of up to
+ * LLMGW_JSON_CAPTURE_MAX bytes, a name of up to LLMGW_JSON_NAME_MAX bytes
+ * as written; fuzz_json_capture checks), so a whole response read here
  * needs no capture.
  */
 llmgw_json_rc_e llmgw_json_find_member(const unsigned char *buf, size_t len,

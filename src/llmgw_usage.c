@@ -95,7 +95,9 @@ llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len)
  * A whole JSON response in one piece: its usage member found from the end
  * (the providers put it among the last), else by the span walker from the
  * start.  One neither can read as an object goes through the capture,
- * which takes what it can.
+ * which takes what it can.  A usage member that appears twice (never from
+ * a provider we know) counts the last when found from the end, the first
+ * otherwise.
  */
 
 #define LLMGW_USAGE_LAST_MEMBERS  8

@@ -219,17 +219,20 @@ qr/^usage: key=alpha provider=split(?:1|7|64) model=split-model pkey=- prompt=31
 === TEST 11: whole responses read in one piece: an escaped member name, usage before other members, bytes after the object, a second usage member (read whole, the last counts, as in most JSON readers), usage followed by nine members
 --- http_config eval: $::http_config
 --- config eval
+# each answer as bytes (an escaped backslash and quote in 2), then quoted
+# for nginx
 my %answer = (
-    1 => q#{"us\u0061ge":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7},"id":"x"}#,
-    2 => q# \r\n{ "usage" : { "completion_tokens" : 3 , "prompt_tokens" : 11 } , "choices" : [ { "message" : { "content" : "}]\\\\\"" } } ] }\n\n#,
-    3 => q#{"usage":{"prompt_tokens":17,"completion_tokens":4}}garbage#,
-    5 => q#{"usage":{"prompt_tokens":23,"completion_tokens":6},"usage":{"prompt_tokens":1,"completion_tokens":1}}#,
-    7 => q#{"usage":{"prompt_tokens":29,"completion_tokens":8},"a":1,"b":[2],"c":{"d":3},"e":"4","f":null,"g":true,"h":false,"i":-1.5e3,"j":"}"}#,
+    1 => '{"us\u0061ge":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7},"id":"x"}',
+    2 => " \r\n" . '{ "usage" : { "completion_tokens" : 3 , "prompt_tokens" : 11 } , "choices" : [ { "message" : { "content" : "}]\\\\\"\\\\" } } ] }' . "\n\n",
+    3 => '{"usage":{"prompt_tokens":17,"completion_tokens":4}}garbage',
+    5 => '{"usage":{"prompt_tokens":23,"completion_tokens":6},"usage":{"prompt_tokens":1,"completion_tokens":1}}',
+    7 => '{"usage":{"prompt_tokens":29,"completion_tokens":8},"a":1,"b":[2],"c":{"d":3},"e":"4","f":null,"g":true,"h":false,"i":-1.5e3,"j":"}"}',
 );
 $::config . $::sse_config . CORE::join("", map {
+    my $q = $answer{$_} =~ s/\\/\\\\/gr =~ s/'/\\'/gr =~ s/\r/\\r/gr =~ s/\n/\\n/gr;
     "location = /sse/split-$_/chat/completions {\n"
     . "    default_type application/json;\n"
-    . "    return 200 '$answer{$_}';\n}\n"
+    . "    return 200 '$q';\n}\n"
 } sort keys %answer)
 --- user_files eval
 [[ "llmgw.json" => ::governance() ]]

@@ -1484,7 +1484,8 @@ check_decode(const char *json, size_t jlen, const char *want, size_t wlen)
 #define DECODE(j, w)  check_decode(j, sizeof(j) - 1, w, sizeof(w) - 1)
 
 
-/* a whole answer's member, read from the start and from the end */
+/* a whole answer's member, read from the start and from the end: each
+ * reader's own answer (-1: an error; NULL value: absent) */
 
 static void
 test_find_member(void)
@@ -1496,21 +1497,25 @@ test_find_member(void)
     static const struct {
         const char     *body;
         size_t          max;
-        int             ok;     /* from the end */
-        const char     *value;  /* NULL: absent */
+        int             back_ok;
+        const char     *back;
+        int             fwd_ok;
+        const char     *fwd;
     } cases[] = {
-        { " {\"a\":1,\"usage\":{\"p\":[1,\"]\"]}}\n", 8, 1, "{\"p\":[1,\"]\"]}" },
-        { "{\"usage\":{\"x\":\"\\\\\"},\"s\":\"\\\"}\\\\\",\"t\":2}", 8, 1,
-          "{\"x\":\"\\\\\"}" },
-        { "{\"us\\u0061ge\" : 7 }", 8, 1, "7" },
-        { "{\"a\":\"usage\",\"b\":{\"usage\":1}}", 8, 1, NULL },
-        { "{}", 8, 1, NULL },
-        { "{\"usage\":1,\"a\":2,\"b\":3}", 2, 0, "1" },
-        { "{\"usage\":1,\"a\":2,\"b\":3}", 3, 1, "1" },
-        { "{\"usage\":{}}x", 8, 0, NULL },
-        { "{\"usage\":1,}", 8, 0, NULL },
-        { "{\"usage\" 1}", 8, 0, NULL },
-        { "[\"usage\",1]", 8, 0, NULL },
+        { " {\"a\":1,\"usage\":{\"p\":[1,\"]\"]}}\n", 8,
+          1, "{\"p\":[1,\"]\"]}", 1, "{\"p\":[1,\"]\"]}" },
+        { "{\"usage\":{\"x\":\"\\\\\"},\"s\":\"\\\"}\\\\\",\"t\":2}", 8,
+          1, "{\"x\":\"\\\\\"}", 1, "{\"x\":\"\\\\\"}" },
+        { "{\"us\\u0061ge\" : 7 }", 8, 1, "7", 1, "7" },
+        { "{\"a\":\"usage\",\"b\":{\"usage\":1}}", 8, 1, NULL, 1, NULL },
+        { "{}", 8, 1, NULL, 1, NULL },
+        { "{\"usage\":1,\"a\":2,\"b\":3}", 2, 0, NULL, 1, "1" },
+        { "{\"usage\":1,\"a\":2,\"b\":3}", 3, 1, "1", 1, "1" },
+        { "{\"usage\":1,\"usage\":2}", 8, 1, "2", 0, NULL },
+        { "{\"usage\":{}}x", 8, 0, NULL, 0, NULL },
+        { "{\"usage\":1,}", 8, 0, NULL, 0, NULL },
+        { "{\"usage\" 1}", 8, 0, NULL, 0, NULL },
+        { "[\"usage\",1]", 8, 0, NULL, 0, NULL },
     };
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1518,25 +1523,29 @@ test_find_member(void)
                                          strlen(cases[i].body), "usage", 5,
                                          cases[i].max, &v);
 
-        CHECK((rc == LLMGW_JSON_OK) == cases[i].ok,
+        CHECK((rc == LLMGW_JSON_OK) == cases[i].back_ok,
               "find_member_back %zu: rc %d", i, rc);
 
-        if (rc != LLMGW_JSON_OK) {
-            rc = llmgw_json_find_member(
-                     (const unsigned char *) cases[i].body,
-                     strlen(cases[i].body), "usage", 5, &v);
+        if (rc == LLMGW_JSON_OK && cases[i].back == NULL) {
+            CHECK(v.type == LLMGW_JSON_NONE, "find_member_back %zu: absent",
+                  i);
+
+        } else if (rc == LLMGW_JSON_OK) {
+            CHECK_STR(v.start, v.len, cases[i].back, "find_member_back %zu",
+                      i);
         }
 
-        if (rc != LLMGW_JSON_OK) {
-            CHECK(cases[i].value == NULL, "find_member %zu: rc %d", i, rc);
-            continue;
-        }
+        rc = llmgw_json_find_member((const unsigned char *) cases[i].body,
+                                    strlen(cases[i].body), "usage", 5, &v);
 
-        if (cases[i].value == NULL) {
-            CHECK(v.type == LLMGW_JSON_NONE, "find %zu: absent", i);
+        CHECK((rc == LLMGW_JSON_OK) == cases[i].fwd_ok,
+              "find_member %zu: rc %d", i, rc);
 
-        } else {
-            CHECK_STR(v.start, v.len, cases[i].value, "find %zu", i);
+        if (rc == LLMGW_JSON_OK && cases[i].fwd == NULL) {
+            CHECK(v.type == LLMGW_JSON_NONE, "find_member %zu: absent", i);
+
+        } else if (rc == LLMGW_JSON_OK) {
+            CHECK_STR(v.start, v.len, cases[i].fwd, "find_member %zu", i);
         }
     }
 }
