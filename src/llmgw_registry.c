@@ -40,6 +40,8 @@ static void llmgw_registry_place(llmgw_registry_t *reg,
 static llmgw_reg_node_t *llmgw_registry_scan(llmgw_registry_t *reg,
     u_char kind, ngx_str_t *id);
 static uint32_t llmgw_registry_hash(u_char kind, ngx_str_t *id);
+static ngx_int_t llmgw_registry_write(llmgw_main_conf_t *lmcf,
+    llmgw_reg_doc_t *doc, uint64_t expect, ngx_uint_t cas);
 static ngx_int_t llmgw_registry_copy(ngx_pool_t *pool, llmgw_reg_node_t *n,
     llmgw_reg_doc_t *doc);
 
@@ -157,46 +159,11 @@ ngx_int_t
 llmgw_registry_put(llmgw_main_conf_t *lmcf, llmgw_reg_doc_t *doc,
     uint64_t expect)
 {
-    uint32_t           hash;
-    ngx_int_t          rc;
-    llmgw_reg_node_t  *n, *old;
-    llmgw_registry_t  *reg;
-
     if (doc->id.len == 0 || doc->id.len > LLMGW_MAX_ID_LEN) {
         return NGX_ERROR;
     }
 
-    reg = lmcf->sh->registry;
-    hash = llmgw_registry_hash(doc->meta.kind, &doc->id);
-
-    ngx_shmtx_lock(&lmcf->shpool->mutex);
-
-    old = llmgw_registry_find(reg, doc->meta.kind, &doc->id, hash);
-
-    if ((old ? old->meta.version : doc->meta.base) != expect) {
-        doc->meta.version = old ? old->meta.version : doc->meta.base;
-        rc = NGX_DECLINED;
-        goto done;
-    }
-
-    n = ngx_slab_alloc_locked(lmcf->shpool,
-                              sizeof(llmgw_reg_node_t) + doc->json.len);
-    if (n == NULL) {
-        rc = NGX_BUSY;
-        goto done;
-    }
-
-    doc->meta.version = expect + 1;
-    doc->meta.created = old ? old->meta.created : doc->meta.updated;
-
-    llmgw_registry_place(reg, lmcf->shpool, n, old, doc, hash);
-    rc = NGX_OK;
-
-done:
-
-    ngx_shmtx_unlock(&lmcf->shpool->mutex);
-
-    return rc;
+    return llmgw_registry_write(lmcf, doc, expect, 1);
 }
 
 
@@ -465,7 +432,22 @@ llmgw_registry_restore(llmgw_main_conf_t *lmcf, u_char *line, size_t len,
 ngx_int_t
 llmgw_registry_adopt(llmgw_main_conf_t *lmcf, llmgw_reg_doc_t *doc)
 {
+    return llmgw_registry_write(lmcf, doc, 0, 0);
+}
+
+
+/*
+ * A document in, with the zone locked: by compare-and-set (cas: the
+ * current version must be expect; the new one is expect + 1) or when
+ * newer than the zone's (its version decided elsewhere).
+ */
+
+static ngx_int_t
+llmgw_registry_write(llmgw_main_conf_t *lmcf, llmgw_reg_doc_t *doc,
+    uint64_t expect, ngx_uint_t cas)
+{
     uint32_t           hash;
+    uint64_t           current;
     ngx_int_t          rc;
     llmgw_reg_node_t  *n, *old;
     llmgw_registry_t  *reg;
@@ -477,7 +459,16 @@ llmgw_registry_adopt(llmgw_main_conf_t *lmcf, llmgw_reg_doc_t *doc)
 
     old = llmgw_registry_find(reg, doc->meta.kind, &doc->id, hash);
 
-    if (old && old->meta.version >= doc->meta.version) {
+    if (cas) {
+        current = old ? old->meta.version : doc->meta.base;
+
+        if (current != expect) {
+            doc->meta.version = current;
+            rc = NGX_DECLINED;
+            goto done;
+        }
+
+    } else if (old && old->meta.version >= doc->meta.version) {
         rc = NGX_DECLINED;
         goto done;
     }
@@ -487,6 +478,11 @@ llmgw_registry_adopt(llmgw_main_conf_t *lmcf, llmgw_reg_doc_t *doc)
     if (n == NULL) {
         rc = NGX_BUSY;
         goto done;
+    }
+
+    if (cas) {
+        doc->meta.version = expect + 1;
+        doc->meta.created = old ? old->meta.created : doc->meta.updated;
     }
 
     llmgw_registry_place(reg, lmcf->shpool, n, old, doc, hash);
