@@ -223,48 +223,28 @@ llmgw_gauth_error(ngx_conf_t *cf, ngx_str_t *file, const char *fmt, ...)
 static char *
 llmgw_gauth_read(ngx_conf_t *cf, ngx_str_t *path, json_t **root)
 {
-    char             *rv, *near;
-    u_char           *buf;
-    ssize_t           n;
-    ngx_file_t        file;
-    json_error_t      err;
-    ngx_file_info_t   fi;
+    char          *rv, *near;
+    ngx_str_t      text;
+    const char    *why;
+    json_error_t   err;
 
-    ngx_memzero(&file, sizeof(ngx_file_t));
-    file.name = *path;
-    file.log = cf->log;
-
-    file.fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (file.fd == NGX_INVALID_FILE) {
-        return llmgw_gauth_error(cf, path, "cannot be opened (%s)",
-                                 strerror(ngx_errno));
-    }
-
-    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
-        || ngx_file_size(&fi) > LLMGW_GAUTH_FILE_MAX)
+    switch (llmgw_conf_read_file(cf, path, LLMGW_GAUTH_FILE_MAX,
+                                 cf->temp_pool, &text, &why))
     {
-        ngx_close_file(file.fd);
-        return llmgw_gauth_error(cf, path, "unreadable or over 64 KB");
-    }
+    case NGX_OK:
+        break;
 
-    buf = ngx_alloc(ngx_file_size(&fi) + 1, cf->log);
-    if (buf == NULL) {
-        ngx_close_file(file.fd);
+    case NGX_DECLINED:
+        return llmgw_gauth_error(cf, path, "%s", why);
+
+    default:
         return "out of memory";
     }
 
-    n = ngx_read_file(&file, buf, ngx_file_size(&fi), 0);
-    ngx_close_file(file.fd);
+    *root = json_loadb((char *) text.data, text.len, JSON_REJECT_DUPLICATES,
+                       &err);
 
-    if (n == NGX_ERROR) {
-        ngx_free(buf);
-        return llmgw_gauth_error(cf, path, "cannot be read");
-    }
-
-    *root = json_loadb((char *) buf, n, JSON_REJECT_DUPLICATES, &err);
-
-    ngx_explicit_memzero(buf, n);
-    ngx_free(buf);
+    ngx_explicit_memzero(text.data, text.len);
 
     if (*root == NULL) {
         /* jansson quotes the text it stopped at: perhaps the key's */

@@ -283,3 +283,25 @@ $::files =~ s/"region": "us-east5", //r
 --- must_die
 --- error_log
 kind "vertex" needs "project" and "region"
+
+
+
+=== TEST 9: a Vertex provider whose service account file is missing does not start, and says which file and why
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- user_files eval
+$::files =~ s{"file:[^"]+"}{"file:/nonexistent/llmgw/sa.json"}r
+--- must_die
+--- error_log
+service account file "/nonexistent/llmgw/sa.json": cannot be opened
+
+
+
+=== TEST 10: a Vertex provider whose service account file is not JSON does not start
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- user_files eval
+$::files =~ s{"file:[^"]+"}{"file:$::root/t/fixtures/openai-tools.sse"}r
+--- must_die
+--- error_log eval
+qr/service account file "[^"]+openai-tools\.sse": not JSON/
