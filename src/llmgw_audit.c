@@ -263,9 +263,9 @@ llmgw_audit_file_conf(ngx_conf_t *cf, llmgw_audit_dest_t *d, ngx_str_t *name,
 char *
 llmgw_audit_key_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ssize_t         n;
+    size_t          n;
     ngx_str_t      *value, name;
-    ngx_file_t      file;
+    const char     *why;
     llmgw_audit_t  *a;
 
     value = cf->args->elts;
@@ -280,33 +280,23 @@ llmgw_audit_key_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
-    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+    /* room for the newline an editor adds */
+    switch (llmgw_conf_read_file(cf, &name, LLMGW_AUDIT_KEY_MAX + 2, cf->pool,
+                                 &a->key, &why))
+    {
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "the audit key file \"%V\" %s",
+                           &name, why);
+        return NGX_CONF_ERROR;
+
+    default:
         return NGX_CONF_ERROR;
     }
 
-    ngx_memzero(&file, sizeof(ngx_file_t));
-    file.name = name;
-    file.log = cf->log;
-
-    file.fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (file.fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%V\" failed", &name);
-        return NGX_CONF_ERROR;
-    }
-
-    a->key.data = ngx_pnalloc(cf->pool, LLMGW_AUDIT_KEY_MAX + 1);
-    if (a->key.data == NULL) {
-        (void) ngx_close_file(file.fd);
-        return NGX_CONF_ERROR;
-    }
-
-    n = ngx_read_file(&file, a->key.data, LLMGW_AUDIT_KEY_MAX + 1, 0);
-    (void) ngx_close_file(file.fd);
-
-    if (n == NGX_ERROR) {
-        return NGX_CONF_ERROR;
-    }
+    n = a->key.len;
 
     while (n && (a->key.data[n - 1] == '\n' || a->key.data[n - 1] == '\r')) {
         n--;

@@ -321,7 +321,29 @@ $::http . "    llmgw_audit_log syslog:server=127.0.0.1:$::syslog_port,tag=llmgw_
 
 
 
-=== TEST 9: a plain, a refused and a streamed request, for the verifier after the suite
+=== TEST 9: an audit key file that is not there stops nginx, named
+--- http_config eval: $::http =~ s{\.\./html/audit\.key}{../html/no-such.key}r
+--- config eval: $::config
+--- user_files eval
+::files(::gov())
+--- must_die
+--- error_log
+no-such.key" cannot be opened
+
+
+
+=== TEST 10: an audit key shorter than 16 bytes stops nginx
+--- http_config eval: $::http
+--- config eval: $::config
+--- user_files eval
+::files(::gov()) =~ s/\Q$::audit_key\E\z/short-key\n/r
+--- must_die
+--- error_log
+must be 16 to
+
+
+
+=== TEST 11: a plain, a refused and a streamed request, for the verifier after the suite
 --- http_config eval: $::http
 --- config eval: $::config
 --- user_files eval
