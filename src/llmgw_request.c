@@ -26,6 +26,7 @@ typedef struct {
 
 static ngx_int_t llmgw_request_body(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static u_char *llmgw_request_contiguous(ngx_chain_t *cl);
+static u_char *llmgw_request_join(ngx_http_request_body_t *rb, size_t len);
 static ngx_int_t llmgw_request_scan(ngx_http_request_t *r, llmgw_ctx_t *ctx);
 static ngx_int_t llmgw_request_validate(ngx_http_request_t *r,
     llmgw_ctx_t *ctx);
@@ -201,6 +202,10 @@ llmgw_request_body(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 
     ctx->body.data = llmgw_request_contiguous(r->request_body->bufs);
 
+    if (ctx->body.data == NULL) {
+        ctx->body.data = llmgw_request_join(r->request_body, len);
+    }
+
     if (ctx->body.data) {
         ctx->body.len = len;
         return NGX_OK;
@@ -274,6 +279,89 @@ llmgw_request_contiguous(ngx_chain_t *cl)
     }
 
     return start;
+}
+
+
+/*
+ * A body longer than what the header buffer had left is read into rb->buf,
+ * which request_body_in_single_buf sizes for the whole body, but nginx
+ * leaves the preread part in the header buffer.  The rest is moved up and
+ * the preread part put before it: one run of memory, without a buffer of
+ * our own.  The body's chain becomes that one buffer.
+ */
+
+static u_char *
+llmgw_request_join(ngx_http_request_body_t *rb, size_t len)
+{
+    u_char       *tail, *next;
+    size_t        head;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl, *rest;
+
+    b = rb->buf;
+
+    if (b == NULL || b->start == NULL) {
+        return NULL;
+    }
+
+    head = 0;
+
+    for (rest = rb->bufs; rest; rest = rest->next) {
+        if (rest->buf->pos >= b->start && rest->buf->pos < b->end) {
+            break;
+        }
+
+        if (ngx_buf_size(rest->buf) && !ngx_buf_in_memory_only(rest->buf)) {
+            return NULL;
+        }
+
+        head += ngx_buf_size(rest->buf);
+    }
+
+    if (rest == NULL || head == 0) {
+        return NULL;
+    }
+
+    tail = rest->buf->pos;
+    next = tail;
+
+    for (cl = rest; cl; cl = cl->next) {
+        if (ngx_buf_size(cl->buf) == 0) {
+            continue;
+        }
+
+        if (!ngx_buf_in_memory_only(cl->buf) || cl->buf->pos != next) {
+            return NULL;
+        }
+
+        next = cl->buf->last;
+    }
+
+    if ((size_t) (next - tail) != len - head
+        || (size_t) (b->end - tail) < len)
+    {
+        return NULL;
+    }
+
+    ngx_memmove(tail + head, tail, len - head);
+
+    next = tail;
+
+    for (cl = rb->bufs; cl != rest; cl = cl->next) {
+        next = ngx_cpymem(next, cl->buf->pos, ngx_buf_size(cl->buf));
+    }
+
+    b = rest->buf;
+    b->start = tail;
+    b->pos = tail;
+    b->last = tail + len;
+    b->end = tail + len;
+    b->last_buf = 1;
+
+    rest->next = NULL;
+    rb->bufs = rest;
+
+    return tail;
 }
 
 

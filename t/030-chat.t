@@ -8,6 +8,16 @@ use Test::Nginx::Socket 'no_plan';
 our $stream = ::fixture('openai-tools.sse');
 our $logprobs = ::fixture('openai-logprobs.sse');
 
+# a body of about 4 KB with an escape every few bytes: longer than the
+# header buffer (1k), so nginx reads it in two places
+our $long_body = '{"model":"echo-1","messages":[{"role":"user","content":"'
+    . join('', map { "line $_: \\\"q\\\" caf\\u00e9\\n" } 1 .. 150)
+    . '"}],"temperature":0.2}';
+our $long_echo = '{"uri":"/echo/v1/chat/completions","host":"echo.test",'
+    . '"auth":"authorization=Bearer sk-prov-alpha-0123456789 x-api-key= '
+    . 'x-goog-api-key= x-llmgw-key= api-key= accept-encoding=",'
+    . '"length":"' . length($long_body) . '","body":' . $long_body . '}';
+
 no_shuffle();
 run_tests();
 
@@ -245,3 +255,38 @@ Authorization: Bearer sk-test-alpha
 --- grep_error_log eval: qr/usage: key=alpha provider=split\d+ model=split-model pkey=- prompt=\d+ completion=\d+ total=\d+/
 --- grep_error_log_out eval
 qr/^usage: key=alpha provider=split(?:1 model=split-model pkey=- prompt=5 completion=2 total=7|2 model=split-model pkey=- prompt=11 completion=3 total=14|3 model=split-model pkey=- prompt=17 completion=4 total=21|5 model=split-model pkey=- prompt=1 completion=1 total=2|7 model=split-model pkey=- prompt=29 completion=8 total=37)\n$/
+
+
+
+=== TEST 12: a body longer than the header buffer (its start read with the headers, the rest after) reaches the provider byte for byte
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- user_files eval
+">>> llmgw.json\n" . ::governance()
+--- request eval
+"POST /v1/chat/completions\n" . $::long_body
+--- more_headers
+Authorization: Bearer sk-test-alpha
+--- error_code: 200
+--- response_body eval
+$::long_echo
+
+
+
+=== TEST 13: the same body sent in three packets a moment apart: read in three pieces, forwarded whole
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- user_files eval
+">>> llmgw.json\n" . ::governance()
+--- raw_request eval
+my $req = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n"
+    . "Authorization: Bearer sk-test-alpha\r\n"
+    . "Content-Type: application/json\r\nConnection: close\r\n"
+    . "Content-Length: " . length($::long_body) . "\r\n\r\n" . $::long_body;
+my $head = index($req, "\r\n\r\n") + 4;
+[ substr($req, 0, $head + 500), substr($req, $head + 500, 1200),
+  substr($req, $head + 1700) ]
+--- raw_request_middle_delay: 0.05
+--- error_code: 200
+--- response_body eval
+$::long_echo
