@@ -1173,7 +1173,7 @@ llmgw_splice_apply(ngx_http_request_t *r, llmgw_ctx_t *ctx,
 static ngx_int_t
 llmgw_request_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
-    ngx_uint_t        i;
+    ngx_uint_t        i, n;
     ngx_list_t        headers;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h, *nh;
@@ -1206,7 +1206,14 @@ llmgw_request_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         return NGX_OK;
     }
 
-    if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
+    /* room for the client's and the few a provider adds */
+    n = 4;
+
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        n += part->nelts;
+    }
+
+    if (ngx_list_init(&headers, r->pool, n, sizeof(ngx_table_elt_t))
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -1288,14 +1295,13 @@ llmgw_request_set_header(ngx_http_request_t *r, ngx_str_t *name,
 
     h->key = *name;
     h->value = *value;
-    h->hash = ngx_hash_key_lc(name->data, name->len);
 
     h->lowcase_key = ngx_pnalloc(r->pool, name->len);
     if (h->lowcase_key == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_strlow(h->lowcase_key, name->data, name->len);
+    h->hash = ngx_hash_strlow(h->lowcase_key, name->data, name->len);
 
 #if (nginx_version >= 1023000)
     h->next = NULL;
