@@ -24,6 +24,7 @@
 static ngx_int_t llmgw_trace_parse(llmgw_trace_t *t, ngx_str_t *v);
 static ngx_uint_t llmgw_trace_hex(u_char *p, size_t n);
 static void llmgw_trace_random(u_char *hex, size_t n);
+static void llmgw_trace_hex_put(u_char *dst, const u_char *src, size_t n);
 static uint64_t llmgw_random64(void);
 
 
@@ -210,7 +211,29 @@ llmgw_trace_random(u_char *hex, size_t n)
     /* an id of zeros is invalid: 2^-64 at worst, but never sent */
     r[0] |= (r[0] == 0);
 
-    ngx_hex_dump(hex, (u_char *) r, n / 2);
+    llmgw_trace_hex_put(hex, (u_char *) r, n / 2);
+}
+
+
+/* ngx_hex_dump's output, two digits at a time */
+
+static void
+llmgw_trace_hex_put(u_char *dst, const u_char *src, size_t n)
+{
+    static const u_char  pairs[] =
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+        "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+        "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+        "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+        "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+        "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+        "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+        "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+    while (n--) {
+        ngx_memcpy(dst, &pairs[*src++ * 2], 2);
+        dst += 2;
+    }
 }
 
 
