@@ -17,6 +17,24 @@
 #include "llmgw.h"
 
 
+/*
+ * The last answer for each of a few (provider, model) pairs: a worker asks
+ * for the same models over and over, and this spares building the key,
+ * lowercasing it and the hash lookup.  Providers live as long as the
+ * configuration, so their address names them.
+ */
+typedef struct {
+    llmgw_provider_t  *provider;
+    llmgw_price_t     *price;
+    size_t             len;
+    u_char             model[LLMGW_MAX_MODEL_LEN];
+} llmgw_price_memo_t;
+
+#define LLMGW_PRICE_MEMO  8
+
+
+static llmgw_price_t *llmgw_price_lookup(llmgw_main_conf_t *lmcf,
+    llmgw_provider_t *p, ngx_str_t *model);
 static char *llmgw_price_add(ngx_conf_t *cf, llmgw_main_conf_t *lmcf,
     const char *prefix, const char *model, json_t *v, const char *where);
 static llmgw_price_t *llmgw_price_find(llmgw_main_conf_t *lmcf,
@@ -255,6 +273,36 @@ llmgw_prices_done(ngx_conf_t *cf, llmgw_main_conf_t *lmcf)
 
 llmgw_price_t *
 llmgw_price(llmgw_main_conf_t *lmcf, llmgw_provider_t *p, ngx_str_t *model)
+{
+    llmgw_price_memo_t  *m;
+
+    static llmgw_price_memo_t  memo[LLMGW_PRICE_MEMO];
+
+    if (model->len == 0 || model->len > LLMGW_MAX_MODEL_LEN) {
+        return llmgw_price_lookup(lmcf, p, model);
+    }
+
+    m = &memo[((uintptr_t) p / sizeof(llmgw_provider_t) ^ model->len
+               ^ model->data[model->len - 1])
+              % LLMGW_PRICE_MEMO];
+
+    if (m->provider != p
+        || m->len != model->len
+        || ngx_memcmp(m->model, model->data, model->len) != 0)
+    {
+        m->price = llmgw_price_lookup(lmcf, p, model);
+        m->provider = p;
+        m->len = model->len;
+        ngx_memcpy(m->model, model->data, model->len);
+    }
+
+    return m->price;
+}
+
+
+static llmgw_price_t *
+llmgw_price_lookup(llmgw_main_conf_t *lmcf, llmgw_provider_t *p,
+    ngx_str_t *model)
 {
     llmgw_price_t  *price;
 
