@@ -495,8 +495,10 @@ llmgw_content_type_is(ngx_str_t *ct, const char *type)
 
     len = ngx_strlen(type);
 
+    /* providers write it in lowercase: the exact match first */
     return ct->len >= len
-           && ngx_strncasecmp(ct->data, (u_char *) type, len) == 0
+           && (ngx_memcmp(ct->data, type, len) == 0
+               || ngx_strncasecmp(ct->data, (u_char *) type, len) == 0)
            && (ct->len == len || ct->data[len] == ';' || ct->data[len] == ' ');
 }
 
