@@ -261,7 +261,8 @@ ngx_int_t
 llmgw_charges_build(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_entity_t **entities, ngx_uint_t nentities)
 {
-    u_char               *p, *q;
+    u_char               *key;
+    size_t                size;
     time_t                now, start, end;
     ngx_uint_t            i, j, n;
     llmgw_limit_t        *l;
@@ -270,9 +271,16 @@ llmgw_charges_build(ngx_http_request_t *r, llmgw_ctx_t *ctx,
     llmgw_charge_info_t  *info;
 
     n = 0;
+    size = 0;
 
     for (j = 0; j < nentities; j++) {
-        n += entities[j]->limits.nelts;
+        e = entities[j];
+        l = e->limits.elts;
+        n += e->limits.nelts;
+
+        for (i = 0; i < e->limits.nelts; i++) {
+            size += l[i].prefix.len + NGX_TIME_T_LEN;
+        }
     }
 
     ctx->ncharges = 0;
@@ -287,11 +295,15 @@ llmgw_charges_build(ngx_http_request_t *r, llmgw_ctx_t *ctx,
                           "more than %d limits apply", LLMGW_MAX_CHARGES);
     }
 
-    ctx->charges = ngx_palloc(r->pool, n * sizeof(llmgw_charge_t));
-    info = ngx_palloc(r->pool, n * sizeof(llmgw_charge_info_t));
-    if (ctx->charges == NULL || info == NULL) {
+    ctx->charges = ngx_palloc(r->pool, n * sizeof(llmgw_charge_t)
+                                       + n * sizeof(llmgw_charge_info_t)
+                                       + size);
+    if (ctx->charges == NULL) {
         return NGX_ERROR;
     }
+
+    info = (llmgw_charge_info_t *) &ctx->charges[n];
+    key = (u_char *) &info[n];
 
     now = ngx_time();
     n = 0;
@@ -317,9 +329,10 @@ llmgw_charges_build(ngx_http_request_t *r, llmgw_ctx_t *ctx,
                 ngx_crc32_final(l[i].win_hash);
             }
 
-            p = ngx_cpymem(c->key, l[i].prefix.data, l[i].prefix.len);
-            q = ngx_cpymem(p, l[i].win_key, l[i].win_key_len);
-            c->key_len = q - c->key;
+            c->key = key;
+            key = ngx_cpymem(key, l[i].prefix.data, l[i].prefix.len);
+            key = ngx_cpymem(key, l[i].win_key, l[i].win_key_len);
+            c->key_len = key - c->key;
             c->hash = l[i].win_hash;
 
             c->limit = l[i].limit;

@@ -18,14 +18,16 @@
 #include <ngx_http.h>
 
 
-#define LLMGW_STORE_KEY_LEN  128
+/* a limit's prefix at its longest (llmgw_limits_prefix: ids of
+ * LLMGW_MAX_ID_LEN) and the window's start */
+#define LLMGW_STORE_KEY_LEN  256
 
 
 typedef struct llmgw_charge_s  llmgw_charge_t;
 
 struct llmgw_charge_s {
     /* what the store needs */
-    u_char                key[LLMGW_STORE_KEY_LEN];
+    u_char               *key;
     size_t                key_len;
     uint32_t              hash;       /* crc32 of the key */
     int64_t               limit;      /* refused when used + amount > limit */
