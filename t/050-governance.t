@@ -336,3 +336,21 @@ llmgw_refusals_total\{reason="budget",level="key"\} 0
 .*llmgw_refusals_total\{reason="budget",level="team"\} 1
 .*llmgw_store_errors_total\{policy="closed"\} 0
 /s]
+
+
+
+=== TEST 19: ids at their longest: a provider entry's request and token limits keep counters of their own
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config
+--- user_files eval
+my $p = 'p' x 48;
+">>> llmgw.json\n" . (::gov(provider => $p, entry => ', "rate_limit": {"requests": 3, "tokens": 100000, "window": "1h"}')
+    =~ s/"mock": \{/"$p": {/r =~ s/"id": "entry"/'"id": "' . ('e' x 48) . '"'/er)
+--- request eval
+[ map { "POST /v1/chat/completions\n$::body" } 1 .. 4 ]
+--- more_headers
+Authorization: Bearer sk-test-entry
+--- error_code eval
+[200, 200, 200, 429]
+--- response_body_like eval
+[ qr/Hi there/, qr/Hi there/, qr/Hi there/, qr/"message":"Rate limit reached for provider entry \\"p{48}\\": 3 requests per 1h/ ]
