@@ -580,6 +580,7 @@ ngx_http_llmgw_init_process(ngx_cycle_t *cycle)
     }
 
     if (llmgw_trace_init_process(cycle) != NGX_OK
+        || llmgw_clock_init_process(cycle) != NGX_OK
         || llmgw_audit_init_process(cycle, lmcf) != NGX_OK
         || llmgw_registry_redis_init_process(cycle, lmcf, lmcf->admin_sync)
            != NGX_OK)

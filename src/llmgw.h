@@ -697,6 +697,13 @@ ngx_int_t llmgw_trace_variable(ngx_http_request_t *r,
 /* llmgw_clock.c: the gateway's own time on a request's path */
 ngx_int_t llmgw_clock_filter_init_below(ngx_conf_t *cf);
 ngx_int_t llmgw_clock_filter_init_above(ngx_conf_t *cf);
+ngx_int_t llmgw_clock_init_process(ngx_cycle_t *cycle);
+
+#if (defined __x86_64__ && (defined __GNUC__ || defined __clang__))
+#define LLMGW_HAVE_TSC  1
+#include <x86intrin.h>
+extern uint64_t  llmgw_tsc_mult;        /* ns per tick, << 32; 0: not used */
+#endif
 
 /* v in decimal at p, without ngx_sprintf's parsing of a format; returns
  * the end (at most NGX_INT64_LEN bytes) */
@@ -724,10 +731,19 @@ llmgw_int_put(u_char *p, int64_t v)
 }
 
 
+/* nanoseconds for durations: the TSC once llmgw_clock.c has measured it
+ * against CLOCK_MONOTONIC, where the kernel keeps time by it too */
 static ngx_inline uint64_t
 llmgw_clock_ns(void)
 {
     struct timespec  ts;
+
+#if (LLMGW_HAVE_TSC)
+    if (llmgw_tsc_mult) {
+        return (uint64_t) (((unsigned __int128) __rdtsc() * llmgw_tsc_mult)
+                           >> 32);
+    }
+#endif
 
     (void) clock_gettime(CLOCK_MONOTONIC, &ts);
 

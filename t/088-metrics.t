@@ -34,6 +34,26 @@ sub lines {
     return qr/\A$re/m;
 }
 
+# the TSC's rate in MHz where the kernel keeps time by it and knows its
+# rate (then /proc/cpuinfo's "cpu MHz" is that rate); else 0
+sub tsc_mhz {
+    open my $src, '<', '/sys/devices/system/clocksource/clocksource0/current_clocksource'
+        or return 0;
+    return 0 unless (<$src> // '') eq "tsc\n";
+    open my $cpu, '<', '/proc/cpuinfo' or return 0;
+    my $info = do { local $/; <$cpu> };
+    return 0 unless $info =~ /^flags\s*:.*\btsc_known_freq\b/m
+                    && $info =~ /^cpu MHz\s*:\s*([\d.]+)/m;
+    return $1;
+}
+
+# the notice a worker logs, with any rate within 0.5% of that
+sub tsc_line {
+    my $mhz = tsc_mhz();
+    my $rates = join '|', int($mhz * 0.995) .. int($mhz * 1.005) + 1;
+    return qr/llmgw: durations timed by the TSC at (?:$rates) MHz/;
+}
+
 no_shuffle();
 store_setup();
 run_tests();
@@ -135,3 +155,20 @@ __DATA__
 --- response_body_like eval
 [ qr/"uri"/,
   ::lines('llmgw_requests_total{provider="echo",model="echo-a\\"b\\\\c",key="alpha",team="",customer="",status="2xx"} 1') ]
+
+
+
+=== TEST 5: where the kernel keeps time by the TSC, a worker measures its rate 100 ms after it starts and times durations by it
+--- skip_eval: 1: !::tsc_mhz()
+--- http_config eval: $::http
+--- config eval: $::config
+--- user_files eval
+">>> llmgw.json\n" . ::gov()
+--- request eval
+"POST /v1/chat/completions\n$::body"
+--- more_headers
+Authorization: Bearer sk-test-member
+--- wait: 0.3
+--- error_code: 200
+--- error_log eval
+::tsc_line()
