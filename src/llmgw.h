@@ -713,6 +713,13 @@ llmgw_int_put(u_char *p, int64_t v)
     u_char    digits[NGX_INT64_LEN], *d;
     uint64_t  u;
 
+    static const u_char  pairs[] =
+        "0001020304050607080910111213141516171819"
+        "2021222324252627282930313233343536373839"
+        "4041424344454647484950515253545556575859"
+        "6061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+
     u = (uint64_t) v;
 
     if (v < 0) {
@@ -722,10 +729,20 @@ llmgw_int_put(u_char *p, int64_t v)
 
     d = digits + NGX_INT64_LEN;
 
-    do {
-        *--d = (u_char) ('0' + u % 10);
-        u /= 10;
-    } while (u);
+    /* two digits at a time */
+    while (u >= 100) {
+        d -= 2;
+        ngx_memcpy(d, &pairs[(u % 100) * 2], 2);
+        u /= 100;
+    }
+
+    if (u >= 10) {
+        d -= 2;
+        ngx_memcpy(d, &pairs[u * 2], 2);
+
+    } else {
+        *--d = (u_char) ('0' + u);
+    }
 
     return ngx_cpymem(p, d, digits + NGX_INT64_LEN - d);
 }

@@ -413,9 +413,9 @@ ngx_int_t
 llmgw_govern_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 {
     u_char               *p, *v;
-    int64_t               left, best_left, value[3];
+    int64_t               left, best_left[2], value[3];
     ngx_uint_t            i, kind, n;
-    llmgw_charge_t       *c, *best;
+    llmgw_charge_t       *c, *best[2];
     llmgw_charge_info_t  *info;
 
     static ngx_str_t  names[2][3] = {
@@ -431,33 +431,38 @@ llmgw_govern_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
         return NGX_OK;
     }
 
-    for (kind = LLMGW_LIMIT_REQUESTS; kind <= LLMGW_LIMIT_TOKENS; kind++) {
-        best = NULL;
-        best_left = 0;
+    /* per kind, the rate limit with the least left */
 
-        for (i = 0; i < ctx->ncharges; i++) {
-            c = &ctx->charges[i];
-            info = c->data;
+    best[0] = NULL;
+    best[1] = NULL;
+    best_left[0] = 0;
+    best_left[1] = 0;
 
-            if (info->limit->kind != kind) {
-                continue;
-            }
+    for (i = 0; i < ctx->ncharges; i++) {
+        c = &ctx->charges[i];
+        info = c->data;
+        kind = info->limit->kind;
 
-            left = ngx_max(c->limit - c->used, 0);
-
-            if (best == NULL || left < best_left) {
-                best = c;
-                best_left = left;
-            }
-        }
-
-        if (best == NULL) {
+        if (kind > LLMGW_LIMIT_TOKENS) {
             continue;
         }
 
-        value[0] = best->limit;
-        value[1] = best_left;
-        value[2] = ngx_max(best->reset - ngx_time(), 0);
+        left = ngx_max(c->limit - c->used, 0);
+
+        if (best[kind] == NULL || left < best_left[kind]) {
+            best[kind] = c;
+            best_left[kind] = left;
+        }
+    }
+
+    for (kind = LLMGW_LIMIT_REQUESTS; kind <= LLMGW_LIMIT_TOKENS; kind++) {
+        if (best[kind] == NULL) {
+            continue;
+        }
+
+        value[0] = best[kind]->limit;
+        value[1] = best_left[kind];
+        value[2] = ngx_max(best[kind]->reset - ngx_time(), 0);
 
         p = ngx_pnalloc(r->pool, 3 * NGX_INT64_LEN);
         if (p == NULL) {

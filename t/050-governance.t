@@ -354,3 +354,19 @@ Authorization: Bearer sk-test-entry
 [200, 200, 200, 429]
 --- response_body_like eval
 [ qr/Hi there/, qr/Hi there/, qr/Hi there/, qr/"message":"Rate limit reached for provider entry \\"p{48}\\": 3 requests per 1h/ ]
+
+
+
+=== TEST 20: the rate limit headers carry numbers of many digits as they are
+--- http_config eval: $::http
+--- config eval: $::config . $::extra_config
+--- user_files eval
+">>> llmgw.json\n" . ::gov(key => ', "rate_limit": {"requests": 1020304, "tokens": 98765432109, "window": "1h"}')
+--- request eval
+"POST /v1/chat/completions\n$::body"
+--- more_headers
+Authorization: Bearer sk-test-limited
+--- error_code: 200
+--- response_headers eval
+"x-ratelimit-limit-requests: 1020304\nx-ratelimit-remaining-requests: 1020303\n"
+. "x-ratelimit-limit-tokens: 98765432109\nx-ratelimit-remaining-tokens: " . (98765432109 - $::est_tokens)
