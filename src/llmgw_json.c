@@ -290,6 +290,35 @@ llmgw_json_plain(const unsigned char *p, const unsigned char *end)
  * every line does not start a new search at each.
  */
 
+#if (LLMGW_JSON_SSE2)
+
+/* in a block of n bytes at p, the first byte of mask m (bit i for p + i)
+ * that ends a plain run: not a two-byte escape inside the block; NULL
+ * when there is none */
+
+static inline const unsigned char *
+llmgw_json_block_stop(const unsigned char *p, unsigned m, unsigned n)
+{
+    unsigned  i;
+
+    while (m) {
+        i = (unsigned) __builtin_ctz(m);
+
+        if (p[i] != '\\' || i == n - 1
+            || llmgw_json_escape_kind[p[i + 1]] != 1)
+        {
+            return p + i;
+        }
+
+        m &= ~(3u << i);
+    }
+
+    return NULL;
+}
+
+#endif
+
+
 #if (LLMGW_JSON_AVX2)
 
 __attribute__((target("avx2")))
@@ -297,8 +326,9 @@ static const unsigned char *
 llmgw_json_plain_escaped_avx2(const unsigned char *p,
     const unsigned char *end)
 {
-    unsigned  m, i;
-    __m256i   v, q;
+    unsigned              m;
+    __m256i               v, q;
+    const unsigned char  *stop;
 
     while (end - p >= 32) {
         v = _mm256_loadu_si256((const __m256i *) p);
@@ -311,16 +341,8 @@ llmgw_json_plain_escaped_avx2(const unsigned char *p,
 
         m = (unsigned) _mm256_movemask_epi8(q);
 
-        while (m) {
-            i = (unsigned) __builtin_ctz(m);
-
-            if (p[i] != '\\' || i == 31
-                || llmgw_json_escape_kind[p[i + 1]] != 1)
-            {
-                return p + i;
-            }
-
-            m &= ~(3u << i);
+        if (m && (stop = llmgw_json_block_stop(p, m, 32)) != NULL) {
+            return stop;
         }
 
         p += 32;
@@ -336,7 +358,8 @@ static inline const unsigned char *
 llmgw_json_plain_escaped(const unsigned char *p, const unsigned char *end)
 {
 #if (LLMGW_JSON_SSE2)
-    unsigned  m, i;
+    unsigned              m;
+    const unsigned char  *stop;
 
 #if (LLMGW_JSON_AVX2)
     /* where it stops, the block below finds the same byte at once */
@@ -348,16 +371,8 @@ llmgw_json_plain_escaped(const unsigned char *p, const unsigned char *end)
     while (end - p >= 16) {
         m = llmgw_json_sse2_mask(p, LLMGW_JSON_PLAIN);
 
-        while (m) {
-            i = (unsigned) __builtin_ctz(m);
-
-            if (p[i] != '\\' || i == 15
-                || llmgw_json_escape_kind[p[i + 1]] != 1)
-            {
-                return p + i;
-            }
-
-            m &= ~(3u << i);
+        if (m && (stop = llmgw_json_block_stop(p, m, 16)) != NULL) {
+            return stop;
         }
 
         p += 16;
