@@ -290,3 +290,26 @@ my $head = index($req, "\r\n\r\n") + 4;
 --- error_code: 200
 --- response_body eval
 $::long_echo
+
+
+
+=== TEST 14: the same body sent chunked, in three packets: forwarded whole, with its length
+--- http_config eval: $::http_config
+--- config eval: $::config
+--- user_files eval
+">>> llmgw.json\n" . ::governance()
+--- raw_request eval
+my $b = $::long_body;
+my $chunked = sprintf("%x\r\n%s\r\n", 700, substr($b, 0, 700))
+    . sprintf("%x\r\n%s\r\n", length($b) - 700, substr($b, 700)) . "0\r\n\r\n";
+my $req = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n"
+    . "Authorization: Bearer sk-test-alpha\r\n"
+    . "Content-Type: application/json\r\nConnection: close\r\n"
+    . "Transfer-Encoding: chunked\r\n\r\n" . $chunked;
+my $head = index($req, "\r\n\r\n") + 4;
+[ substr($req, 0, $head + 400), substr($req, $head + 400, 1500),
+  substr($req, $head + 1900) ]
+--- raw_request_middle_delay: 0.05
+--- error_code: 200
+--- response_body eval
+$::long_echo
