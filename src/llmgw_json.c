@@ -284,12 +284,6 @@ llmgw_json_plain(const unsigned char *p, const unsigned char *end)
 }
 
 
-/*
- * Like llmgw_json_plain(), but a two-byte escape (\\n, \\", ...) that lies
- * inside a 16-byte block is stepped over in place: a string with an escape
- * every line does not start a new search at each.
- */
-
 #if (LLMGW_JSON_SSE2)
 
 /* in a block of n bytes at p, the first byte of mask m (bit i for p + i)
@@ -353,6 +347,12 @@ llmgw_json_plain_escaped_avx2(const unsigned char *p,
 
 #endif
 
+
+/*
+ * Like llmgw_json_plain(), but a two-byte escape (\\n, \\", ...) that lies
+ * inside a block (16 bytes, 32 with AVX2) is stepped over in place: a
+ * string with an escape every line does not start a new search at each.
+ */
 
 static inline const unsigned char *
 llmgw_json_plain_escaped(const unsigned char *p, const unsigned char *end)
