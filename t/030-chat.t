@@ -18,6 +18,19 @@ our $long_echo = '{"uri":"/echo/v1/chat/completions","host":"echo.test",'
     . 'x-goog-api-key= x-llmgw-key= api-key= accept-encoding=",'
     . '"length":"' . length($long_body) . '","body":' . $long_body . '}';
 
+# the chat request with $framing (a length or a chunked header) and $body,
+# cut into packets where the body reaches each offset in @cuts
+sub long_packets {
+    my ($framing, $body, @cuts) = @_;
+    my $head = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n"
+        . "Authorization: Bearer sk-test-alpha\r\n"
+        . "Content-Type: application/json\r\nConnection: close\r\n"
+        . "$framing\r\n\r\n";
+    my @at = (0, map({ length($head) + $_ } @cuts));
+    my $req = $head . $body;
+    return [ map { substr($req, $at[$_], $_ < $#at ? $at[$_ + 1] - $at[$_] : length $req) } 0 .. $#at ];
+}
+
 no_shuffle();
 run_tests();
 
@@ -279,13 +292,7 @@ $::long_echo
 --- user_files eval
 ">>> llmgw.json\n" . ::governance()
 --- raw_request eval
-my $req = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n"
-    . "Authorization: Bearer sk-test-alpha\r\n"
-    . "Content-Type: application/json\r\nConnection: close\r\n"
-    . "Content-Length: " . length($::long_body) . "\r\n\r\n" . $::long_body;
-my $head = index($req, "\r\n\r\n") + 4;
-[ substr($req, 0, $head + 500), substr($req, $head + 500, 1200),
-  substr($req, $head + 1700) ]
+::long_packets("Content-Length: " . length($::long_body), $::long_body, 500, 1700)
 --- raw_request_middle_delay: 0.05
 --- error_code: 200
 --- response_body eval
@@ -300,15 +307,11 @@ $::long_echo
 ">>> llmgw.json\n" . ::governance()
 --- raw_request eval
 my $b = $::long_body;
-my $chunked = sprintf("%x\r\n%s\r\n", 700, substr($b, 0, 700))
-    . sprintf("%x\r\n%s\r\n", length($b) - 700, substr($b, 700)) . "0\r\n\r\n";
-my $req = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n"
-    . "Authorization: Bearer sk-test-alpha\r\n"
-    . "Content-Type: application/json\r\nConnection: close\r\n"
-    . "Transfer-Encoding: chunked\r\n\r\n" . $chunked;
-my $head = index($req, "\r\n\r\n") + 4;
-[ substr($req, 0, $head + 400), substr($req, $head + 400, 1500),
-  substr($req, $head + 1900) ]
+::long_packets("Transfer-Encoding: chunked",
+               sprintf("%x\r\n%s\r\n", 700, substr($b, 0, 700))
+               . sprintf("%x\r\n%s\r\n", length($b) - 700, substr($b, 700))
+               . "0\r\n\r\n",
+               400, 1900)
 --- raw_request_middle_delay: 0.05
 --- error_code: 200
 --- response_body eval
