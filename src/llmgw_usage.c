@@ -11,6 +11,7 @@
 static llmgw_json_rc_e llmgw_usage_members(const u_char *p, size_t len,
     llmgw_json_field_t *fields, size_t nfields);
 static void llmgw_usage_count(llmgw_json_span_t *v, int64_t *n);
+static const char *llmgw_usage_member(llmgw_ctx_t *ctx, size_t *n);
 static ngx_int_t llmgw_usage_text_name(const u_char *start, const u_char *q);
 static ngx_inline ngx_int_t llmgw_usage_name_is(const u_char *start,
     const u_char *q, const char *name, size_t n);
@@ -110,14 +111,7 @@ llmgw_usage_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx, const u_char *p,
     const char        *name;
     llmgw_json_span_t  usage;
 
-    if (ctx->pformat->format == LLMGW_FORMAT_GEMINI) {
-        name = "usageMetadata";
-        n = 13;
-
-    } else {
-        name = "usage";
-        n = 5;
-    }
+    name = llmgw_usage_member(ctx, &n);
 
     if (llmgw_json_find_member_back(p, len, name, n,
                                     LLMGW_USAGE_LAST_MEMBERS, &usage)
@@ -137,7 +131,7 @@ llmgw_usage_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx, const u_char *p,
         return NGX_OK;
     }
 
-    if (n == 13) {
+    if (ctx->pformat->format == LLMGW_FORMAT_GEMINI) {
         llmgw_usage_parse_gemini(&ctx->usage, usage.start, usage.len);
 
     } else {
@@ -148,12 +142,29 @@ llmgw_usage_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx, const u_char *p,
 }
 
 
+/* the member that holds a whole answer's usage in the provider's format */
+
+static const char *
+llmgw_usage_member(llmgw_ctx_t *ctx, size_t *n)
+{
+    if (ctx->pformat->format == LLMGW_FORMAT_GEMINI) {
+        *n = sizeof("usageMetadata") - 1;
+        return "usageMetadata";
+    }
+
+    *n = sizeof("usage") - 1;
+    return "usage";
+}
+
+
 /* a piece of a JSON response arriving in several: the capture reads it */
 
 ngx_int_t
 llmgw_usage_piece(ngx_http_request_t *r, llmgw_ctx_t *ctx, const u_char *p,
     size_t len)
 {
+    size_t                 n;
+    const char            *name;
     llmgw_json_capture_t  *cap;
 
     cap = ctx->capture;
@@ -164,12 +175,8 @@ llmgw_usage_piece(ngx_http_request_t *r, llmgw_ctx_t *ctx, const u_char *p,
             return NGX_ERROR;
         }
 
-        if (ctx->pformat->format == LLMGW_FORMAT_GEMINI) {
-            llmgw_json_capture_init(cap, "usageMetadata", 13);
-
-        } else {
-            llmgw_json_capture_init(cap, "usage", 5);
-        }
+        name = llmgw_usage_member(ctx, &n);
+        llmgw_json_capture_init(cap, name, n);
 
         ctx->capture = cap;
     }
