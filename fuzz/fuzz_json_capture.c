@@ -6,7 +6,9 @@
  * of a byte-at-a-time reference.  When the scanner
  * finds the input a valid object, the capture must be exactly the span
  * the scanner reports for the member; where the walker reads the input as
- * a whole object (llmgw_json_find_member), the capture agrees with it.
+ * a whole object (llmgw_json_find_member), the capture agrees with it; where
+ * the fast read from the end (llmgw_json_scan_member_last) answers, its
+ * members are the object's own and, on valid JSON, the scanner's.
  */
 
 #include <stdint.h>
@@ -389,7 +391,7 @@ check_name(const uint8_t *data, size_t size, const char *name)
     size_t                 i, n, len;
     uint64_t               s;
     llmgw_json_rc_e        rc, back;
-    llmgw_json_span_t      v, w;
+    llmgw_json_span_t      v, w, a, b;
     llmgw_json_field_t     f;
     llmgw_json_scan_t      scan;
     llmgw_json_capture_t  *whole, *cap;
@@ -486,6 +488,30 @@ check_name(const uint8_t *data, size_t size, const char *name)
         }
 
         if (rc == LLMGW_JSON_OK && back == LLMGW_JSON_OK) {
+            CHECK(w.type == v.type && w.start == v.start && w.len == v.len);
+        }
+    }
+
+    /* the fast read from the end: where it answers, an object, and on
+     * valid JSON the one the scanner found (on other bytes the readers may
+     * each take a different reading) */
+
+    f.name = "a";
+    f.name_len = 1;
+    f.value = &a;
+
+    if (llmgw_json_scan_member_last(data, size, name, len, &f, 1, &w)
+        == LLMGW_JSON_OK)
+    {
+        CHECK(w.start >= data && w.start + w.len <= data + size);
+        CHECK(w.type == LLMGW_JSON_OBJECT && w.len >= 2);
+
+        /* its members as the span's own scan finds them */
+        f.value = &b;
+        CHECK(llmgw_json_scan_members(&w, &f, 1, &scan) == LLMGW_JSON_OK);
+        CHECK(a.type == b.type && a.start == b.start && a.len == b.len);
+
+        if (rc == LLMGW_JSON_OK) {
             CHECK(w.type == v.type && w.start == v.start && w.len == v.len);
         }
     }

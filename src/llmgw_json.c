@@ -98,6 +98,18 @@ static void llmgw_json_clear(llmgw_json_field_t *fields, size_t nfields);
 static llmgw_json_type_e llmgw_json_type(unsigned char c);
 static const unsigned char *llmgw_json_skip_string(const unsigned char *p,
     const unsigned char *end);
+static llmgw_json_rc_e llmgw_json_members(const unsigned char *start,
+    const unsigned char *end, llmgw_json_field_t *fields, size_t nfields,
+    llmgw_json_scan_t *scan, const unsigned char **close);
+static const unsigned char *llmgw_json_last_mention(const unsigned char *lo,
+    const unsigned char *end, const char *name, size_t name_len);
+static int llmgw_json_tail_closes(const unsigned char *p,
+    const unsigned char *end);
+static unsigned llmgw_json_escaped(const unsigned char *lo,
+    const unsigned char *p);
+static const unsigned char *llmgw_json_find_pair_back(
+    const unsigned char *p, const unsigned char *end, unsigned char a,
+    unsigned char b);
 static const unsigned char *llmgw_json_skip(const unsigned char *p,
     const unsigned char *end);
 static const unsigned char *llmgw_json_unescape(const unsigned char *p,
@@ -1336,23 +1348,26 @@ llmgw_json_skip(const unsigned char *p, const unsigned char *end)
 }
 
 
-llmgw_json_rc_e
-llmgw_json_scan_members(const llmgw_json_span_t *object,
-    llmgw_json_field_t *fields, size_t nfields, llmgw_json_scan_t *scan)
+/*
+ * The members of the object at start, which closes at or before end:
+ * *close is its closing brace.
+ */
+
+static llmgw_json_rc_e
+llmgw_json_members(const unsigned char *start, const unsigned char *end,
+    llmgw_json_field_t *fields, size_t nfields, llmgw_json_scan_t *scan,
+    const unsigned char **close)
 {
     llmgw_json_rc_e       rc;
     llmgw_json_span_t    *pending;
-    const unsigned char  *start, *end, *p, *q, *name;
+    const unsigned char  *p, *q, *name;
 
     memset(scan, 0, sizeof(llmgw_json_scan_t));
     llmgw_json_clear(fields, nfields);
 
-    if (object->len == 0 || *object->start != '{') {
+    if (start == end || *start != '{') {
         return LLMGW_JSON_ERR_NOT_OBJECT;
     }
-
-    start = object->start;
-    end = start + object->len;
 
     rc = LLMGW_JSON_ERR_SYNTAX;
     p = llmgw_json_ws(start + 1, end);
@@ -1418,12 +1433,9 @@ llmgw_json_scan_members(const llmgw_json_span_t *object,
 
 close:
 
-    if (p + 1 != end) {
-        p++;
-        goto failed;
-    }
-
     scan->close_off = (size_t) (p - start);
+    *close = p;
+
     return LLMGW_JSON_OK;
 
 failed:
@@ -1433,6 +1445,30 @@ failed:
     llmgw_json_clear(fields, nfields);
 
     return rc;
+}
+
+
+llmgw_json_rc_e
+llmgw_json_scan_members(const llmgw_json_span_t *object,
+    llmgw_json_field_t *fields, size_t nfields, llmgw_json_scan_t *scan)
+{
+    llmgw_json_rc_e       rc;
+    const unsigned char  *end, *close;
+
+    end = object->start + object->len;
+
+    rc = llmgw_json_members(object->start, end, fields, nfields, scan,
+                            &close);
+
+    if (rc != LLMGW_JSON_OK || close + 1 == end) {
+        return rc;
+    }
+
+    memset(scan, 0, sizeof(llmgw_json_scan_t));
+    scan->err_off = (size_t) (close + 1 - object->start);
+    llmgw_json_clear(fields, nfields);
+
+    return LLMGW_JSON_ERR_SYNTAX;
 }
 
 
@@ -1691,6 +1727,197 @@ llmgw_json_find_member_back(const unsigned char *buf, size_t len,
     }
 
     return LLMGW_JSON_ERR_SYNTAX;
+}
+
+
+/*
+ * The object that is the value of the member's last mention, when the
+ * members after it read forward to the outermost object's closing brace
+ * at the end: then it is the outermost object's member.
+ */
+
+llmgw_json_rc_e
+llmgw_json_scan_member_last(const unsigned char *buf, size_t len,
+    const char *name, size_t name_len, llmgw_json_field_t *fields,
+    size_t nfields, llmgw_json_span_t *value)
+{
+    llmgw_json_rc_e       rc;
+    llmgw_json_scan_t     scan;
+    const unsigned char  *lo, *end, *v, *close;
+
+    llmgw_json_clear(fields, nfields);
+
+    value->start = NULL;
+    value->len = 0;
+    value->type = LLMGW_JSON_NONE;
+    value->name_off = 0;
+
+    end = llmgw_json_ws_back(buf, buf + len);
+    buf = llmgw_json_ws(buf, end);
+
+    if (end - buf < 2 || *buf != '{' || end[-1] != '}' || name_len == 0) {
+        return LLMGW_JSON_ERR_SYNTAX;
+    }
+
+    lo = buf + 1;
+    end--;
+
+    v = llmgw_json_last_mention(lo, end, name, name_len);
+
+    if (v == NULL || *v != '{') {
+        return LLMGW_JSON_ERR_SYNTAX;
+    }
+
+    rc = llmgw_json_members(v, end, fields, nfields, &scan, &close);
+
+    if (rc == LLMGW_JSON_OK && !llmgw_json_tail_closes(close + 1, end)) {
+        llmgw_json_clear(fields, nfields);
+        rc = LLMGW_JSON_ERR_SYNTAX;
+    }
+
+    if (rc != LLMGW_JSON_OK) {
+        return rc;
+    }
+
+    value->start = v;
+    value->len = (size_t) (close + 1 - v);
+    value->type = LLMGW_JSON_OBJECT;
+
+    return LLMGW_JSON_OK;
+}
+
+
+/*
+ * The value of the last member named name (quoted as it is, with no
+ * escape) among lo..end, found backward by the quoted name and the colon
+ * after it; NULL when there is none, or none after a comma or the
+ * object's start.
+ */
+
+static const unsigned char *
+llmgw_json_last_mention(const unsigned char *lo, const unsigned char *end,
+    const char *name, size_t name_len)
+{
+    const unsigned char  *q, *v;
+
+    q = end;
+
+    for ( ;; ) {
+        q = llmgw_json_find_pair_back(lo, q, '"', (unsigned char) name[0]);
+        if (q == NULL) {
+            return NULL;
+        }
+
+        if ((size_t) (end - q) < name_len + 2
+            || memcmp(q + 1, name, name_len) != 0
+            || q[name_len + 1] != '"'
+            || llmgw_json_escaped(lo, q))
+        {
+            continue;
+        }
+
+        v = llmgw_json_ws(q + name_len + 2, end);
+
+        if (v < end && *v == ':') {
+            break;
+        }
+    }
+
+    q = llmgw_json_ws_back(lo, q);
+
+    if (q != lo && q[-1] != ',') {
+        return NULL;
+    }
+
+    return llmgw_json_ws(v + 1, end);
+}
+
+
+/* whether the members from p on (each after a comma) end at end */
+
+static int
+llmgw_json_tail_closes(const unsigned char *p, const unsigned char *end)
+{
+    for ( ;; ) {
+        p = llmgw_json_ws(p, end);
+
+        if (p == end) {
+            return 1;
+        }
+
+        if (*p != ',') {
+            return 0;
+        }
+
+        p = llmgw_json_ws(p + 1, end);
+
+        if (p == end || *p != '"') {
+            return 0;
+        }
+
+        p = llmgw_json_skip_string(p, end);
+        if (p == NULL) {
+            return 0;
+        }
+
+        p = llmgw_json_ws(p, end);
+
+        if (p == end || *p != ':') {
+            return 0;
+        }
+
+        p = llmgw_json_skip(llmgw_json_ws(p + 1, end), end);
+        if (p == NULL) {
+            return 0;
+        }
+    }
+}
+
+
+/* whether an odd run of backslashes stands before p */
+
+static unsigned
+llmgw_json_escaped(const unsigned char *lo, const unsigned char *p)
+{
+    const unsigned char  *y;
+
+    for (y = p; y > lo && y[-1] == '\\'; y--) { /* void */ }
+
+    return (p - y) % 2;
+}
+
+
+/* the last byte a in p..end that byte b follows, or NULL */
+
+static const unsigned char *
+llmgw_json_find_pair_back(const unsigned char *p, const unsigned char *end,
+    unsigned char a, unsigned char b)
+{
+#if (LLMGW_JSON_SSE2)
+    unsigned  m;
+
+    while (end - p >= 17) {
+        end -= 16;
+
+        m = (unsigned) _mm_movemask_epi8(_mm_and_si128(
+                _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *) (end - 1)),
+                               LLMGW_JSON_BYTES(a)),
+                _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *) end),
+                               LLMGW_JSON_BYTES(b))));
+
+        if (m) {
+            return end - 1 + (31 - __builtin_clz(m));
+        }
+    }
+#endif
+
+    for ( /* void */ ; end - p >= 2; end--) {
+        if (end[-2] == a && end[-1] == b) {
+            return end - 2;
+        }
+    }
+
+    return NULL;
 }
 
 

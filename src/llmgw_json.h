@@ -109,6 +109,19 @@ llmgw_json_rc_e llmgw_json_find_member_back(const unsigned char *buf,
     size_t len, const char *name, size_t name_len, size_t max_members,
     llmgw_json_span_t *value);
 
+/*
+ * The same read, fast, for an object member whose last mention is the
+ * outermost object's: found by its quoted name from the end, its members
+ * captured as llmgw_json_scan_members() does, and the members after it
+ * read forward to the outermost object's closing brace.  Any other shape
+ * (a value that is not an object, the name written with an escape, the
+ * last mention nested or in a malformed tail) is an error, and
+ * llmgw_json_find_member_back() decides.
+ */
+llmgw_json_rc_e llmgw_json_scan_member_last(const unsigned char *buf,
+    size_t len, const char *name, size_t name_len, llmgw_json_field_t *fields,
+    size_t nfields, llmgw_json_span_t *value);
+
 /* The first byte a in p..end that byte b follows, or NULL: 16 places at a
  * time where SSE2 is there (the streams' searches for "usage" and for
  * ":" before a string). */

@@ -8,6 +8,13 @@
 #include "llmgw.h"
 
 
+typedef struct llmgw_usage_fields_s  llmgw_usage_fields_t;
+
+static void llmgw_usage_fields(llmgw_usage_fields_t *f, ngx_uint_t gemini);
+static void llmgw_usage_read(llmgw_usage_t *u, llmgw_usage_fields_t *f);
+static void llmgw_usage_read_gemini(llmgw_usage_t *u, llmgw_json_span_t *s);
+static void llmgw_usage_object(llmgw_usage_t *u, const u_char *p, size_t len,
+    ngx_uint_t gemini);
 static llmgw_json_rc_e llmgw_usage_members(const u_char *p, size_t len,
     llmgw_json_field_t *fields, size_t nfields);
 static void llmgw_usage_count(llmgw_json_span_t *v, int64_t *n);
@@ -17,40 +24,108 @@ static ngx_inline ngx_int_t llmgw_usage_name_is(const u_char *start,
     const u_char *q, const char *name, size_t n);
 
 
-void
-llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len)
+/*
+ * The members of a usage object that count: OpenAI's (Chat Completions),
+ * Anthropic's and the Responses API's in one set, Gemini's in another.
+ */
+
+enum {
+    LLMGW_USAGE_PROMPT = 0,
+    LLMGW_USAGE_COMPLETION,
+    LLMGW_USAGE_TOTAL,
+    LLMGW_USAGE_DETAILS,
+    LLMGW_USAGE_INPUT,
+    LLMGW_USAGE_OUTPUT,
+    LLMGW_USAGE_CACHE_READ,
+    LLMGW_USAGE_CACHE_WRITE,
+    LLMGW_USAGE_INPUT_DETAILS,
+    LLMGW_USAGE_FIELDS
+};
+
+enum {
+    LLMGW_USAGE_GEMINI_PROMPT = 0,
+    LLMGW_USAGE_GEMINI_CANDIDATES,
+    LLMGW_USAGE_GEMINI_TOTAL,
+    LLMGW_USAGE_GEMINI_CACHED,
+    LLMGW_USAGE_GEMINI_THOUGHTS,
+    LLMGW_USAGE_GEMINI_FIELDS
+};
+
+static ngx_str_t  llmgw_usage_names[] = {
+    ngx_string("prompt_tokens"),
+    ngx_string("completion_tokens"),
+    ngx_string("total_tokens"),
+    ngx_string("prompt_tokens_details"),
+    ngx_string("input_tokens"),
+    ngx_string("output_tokens"),
+    ngx_string("cache_read_input_tokens"),
+    ngx_string("cache_creation_input_tokens"),
+    ngx_string("input_tokens_details")
+};
+
+static ngx_str_t  llmgw_usage_gemini_names[] = {
+    ngx_string("promptTokenCount"),
+    ngx_string("candidatesTokenCount"),
+    ngx_string("totalTokenCount"),
+    ngx_string("cachedContentTokenCount"),
+    ngx_string("thoughtsTokenCount")
+};
+
+
+struct llmgw_usage_fields_s {
+    llmgw_json_span_t   span[LLMGW_USAGE_FIELDS];
+    llmgw_json_field_t  field[LLMGW_USAGE_FIELDS];
+    size_t              n;
+    ngx_uint_t          gemini;
+};
+
+
+static void
+llmgw_usage_fields(llmgw_usage_fields_t *f, ngx_uint_t gemini)
+{
+    size_t      i;
+    ngx_str_t  *names;
+
+    names = gemini ? llmgw_usage_gemini_names : llmgw_usage_names;
+
+    f->n = gemini ? LLMGW_USAGE_GEMINI_FIELDS : LLMGW_USAGE_FIELDS;
+    f->gemini = gemini;
+
+    for (i = 0; i < f->n; i++) {
+        f->field[i].name = (const char *) names[i].data;
+        f->field[i].name_len = names[i].len;
+        f->field[i].value = &f->span[i];
+    }
+}
+
+
+/* what the members found say, in the provider's terms */
+
+static void
+llmgw_usage_read(llmgw_usage_t *u, llmgw_usage_fields_t *f)
 {
     int64_t             input, cache_read, cache_write;
     llmgw_json_scan_t   scan;
-    llmgw_json_span_t   prompt, completion, total, details, cached;
-    llmgw_json_span_t   in, out, cread, cwrite, in_details;
-
-    llmgw_json_field_t  fields[] = {
-        { "prompt_tokens", 13, &prompt },
-        { "completion_tokens", 17, &completion },
-        { "total_tokens", 12, &total },
-        { "prompt_tokens_details", 21, &details },
-        { "input_tokens", 12, &in },
-        { "output_tokens", 13, &out },
-        { "cache_read_input_tokens", 23, &cread },
-        { "cache_creation_input_tokens", 27, &cwrite },
-        { "input_tokens_details", 20, &in_details },
-    };
+    llmgw_json_span_t  *s, cached;
 
     llmgw_json_field_t  detail_fields[] = {
         { "cached_tokens", 13, &cached },
     };
 
-    if (llmgw_usage_members(p, len, fields, 9) != LLMGW_JSON_OK) {
+    s = f->span;
+
+    if (f->gemini) {
+        llmgw_usage_read_gemini(u, s);
         return;
     }
 
-    llmgw_usage_count(&prompt, &u->prompt);
-    llmgw_usage_count(&completion, &u->completion);
-    llmgw_usage_count(&total, &u->total);
+    llmgw_usage_count(&s[LLMGW_USAGE_PROMPT], &u->prompt);
+    llmgw_usage_count(&s[LLMGW_USAGE_COMPLETION], &u->completion);
+    llmgw_usage_count(&s[LLMGW_USAGE_TOTAL], &u->total);
 
-    if (details.type == LLMGW_JSON_OBJECT
-        && llmgw_json_scan_members(&details, detail_fields, 1, &scan)
+    if (s[LLMGW_USAGE_DETAILS].type == LLMGW_JSON_OBJECT
+        && llmgw_json_scan_members(&s[LLMGW_USAGE_DETAILS], detail_fields, 1,
+                                   &scan)
            == LLMGW_JSON_OK)
     {
         llmgw_usage_count(&cached, &u->cached);
@@ -58,16 +133,16 @@ llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len)
 
     /* Anthropic's: input_tokens leaves out what the cache read or wrote */
 
-    llmgw_usage_count(&out, &u->completion);
+    llmgw_usage_count(&s[LLMGW_USAGE_OUTPUT], &u->completion);
 
-    if (in.type == LLMGW_JSON_NUMBER) {
+    if (s[LLMGW_USAGE_INPUT].type == LLMGW_JSON_NUMBER) {
         input = 0;
         cache_read = 0;
         cache_write = 0;
 
-        llmgw_usage_count(&in, &input);
-        llmgw_usage_count(&cread, &cache_read);
-        llmgw_usage_count(&cwrite, &cache_write);
+        llmgw_usage_count(&s[LLMGW_USAGE_INPUT], &input);
+        llmgw_usage_count(&s[LLMGW_USAGE_CACHE_READ], &cache_read);
+        llmgw_usage_count(&s[LLMGW_USAGE_CACHE_WRITE], &cache_write);
 
         u->prompt = input + cache_read + cache_write;
         u->cached = cache_read;
@@ -77,8 +152,9 @@ llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len)
 
     /* the Responses API's: input_tokens counts the cached ones */
 
-    if (in_details.type == LLMGW_JSON_OBJECT
-        && llmgw_json_scan_members(&in_details, detail_fields, 1, &scan)
+    if (s[LLMGW_USAGE_INPUT_DETAILS].type == LLMGW_JSON_OBJECT
+        && llmgw_json_scan_members(&s[LLMGW_USAGE_INPUT_DETAILS],
+                                   detail_fields, 1, &scan)
            == LLMGW_JSON_OK)
     {
         llmgw_usage_count(&cached, &u->cached);
@@ -92,13 +168,71 @@ llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len)
 }
 
 
+/* Gemini's usageMetadata: the prompt counts the cached tokens; the
+ * thoughts are output beside the candidates' */
+
+static void
+llmgw_usage_read_gemini(llmgw_usage_t *u, llmgw_json_span_t *s)
+{
+    int64_t  candidates, thoughts;
+
+    candidates = 0;
+    thoughts = 0;
+
+    llmgw_usage_count(&s[LLMGW_USAGE_GEMINI_PROMPT], &u->prompt);
+    llmgw_usage_count(&s[LLMGW_USAGE_GEMINI_CACHED], &u->cached);
+    llmgw_usage_count(&s[LLMGW_USAGE_GEMINI_TOTAL], &u->total);
+    llmgw_usage_count(&s[LLMGW_USAGE_GEMINI_CANDIDATES], &candidates);
+    llmgw_usage_count(&s[LLMGW_USAGE_GEMINI_THOUGHTS], &thoughts);
+
+    u->completion = candidates + thoughts;
+
+    if (u->total < u->prompt + u->completion) {
+        u->total = u->prompt + u->completion;
+    }
+
+    u->seen = 1;
+}
+
+
+/* a usage object in the provider's terms */
+
+static void
+llmgw_usage_object(llmgw_usage_t *u, const u_char *p, size_t len,
+    ngx_uint_t gemini)
+{
+    llmgw_usage_fields_t  f;
+
+    llmgw_usage_fields(&f, gemini);
+
+    if (llmgw_usage_members(p, len, f.field, f.n) == LLMGW_JSON_OK) {
+        llmgw_usage_read(u, &f);
+    }
+}
+
+
+void
+llmgw_usage_parse(llmgw_usage_t *u, const u_char *p, size_t len)
+{
+    llmgw_usage_object(u, p, len, 0);
+}
+
+
+void
+llmgw_usage_parse_gemini(llmgw_usage_t *u, const u_char *p, size_t len)
+{
+    llmgw_usage_object(u, p, len, 1);
+}
+
+
 /*
  * A whole JSON response in one piece: its usage member found from the end
- * (the providers put it among the last), else by the span walker from the
- * start.  One neither can read as an object goes through the capture,
- * which takes what it can.  A usage member that appears twice (never from
- * a provider we know) counts the last when found from the end, the first
- * otherwise.
+ * (the providers put it among the last), by its name (and read in the same
+ * pass) or member by member, else by the span walker from the start.  One
+ * none can read as an object goes through the capture, which takes what it
+ * can.  A usage
+ * member that appears twice (never from a provider we know) counts the
+ * last when found from the end, the first otherwise.
  */
 
 #define LLMGW_USAGE_LAST_MEMBERS  8
@@ -107,11 +241,23 @@ ngx_int_t
 llmgw_usage_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx, const u_char *p,
     size_t len)
 {
-    size_t             n;
-    const char        *name;
-    llmgw_json_span_t  usage;
+    size_t                 n;
+    ngx_uint_t             gemini;
+    const char            *name;
+    llmgw_json_span_t      usage;
+    llmgw_usage_fields_t   f;
 
     name = llmgw_usage_member(ctx, &n);
+    gemini = ctx->pformat->format == LLMGW_FORMAT_GEMINI;
+
+    llmgw_usage_fields(&f, gemini);
+
+    if (llmgw_json_scan_member_last(p, len, name, n, f.field, f.n, &usage)
+        == LLMGW_JSON_OK)
+    {
+        llmgw_usage_read(&ctx->usage, &f);
+        return NGX_OK;
+    }
 
     if (llmgw_json_find_member_back(p, len, name, n,
                                     LLMGW_USAGE_LAST_MEMBERS, &usage)
@@ -127,15 +273,8 @@ llmgw_usage_whole(ngx_http_request_t *r, llmgw_ctx_t *ctx, const u_char *p,
         return NGX_OK;
     }
 
-    if (usage.type != LLMGW_JSON_OBJECT) {
-        return NGX_OK;
-    }
-
-    if (ctx->pformat->format == LLMGW_FORMAT_GEMINI) {
-        llmgw_usage_parse_gemini(&ctx->usage, usage.start, usage.len);
-
-    } else {
-        llmgw_usage_parse(&ctx->usage, usage.start, usage.len);
+    if (usage.type == LLMGW_JSON_OBJECT) {
+        llmgw_usage_object(&ctx->usage, usage.start, usage.len, gemini);
     }
 
     return NGX_OK;
@@ -198,52 +337,8 @@ llmgw_usage_captured(llmgw_ctx_t *ctx)
         return;
     }
 
-    if (ctx->pformat->format == LLMGW_FORMAT_GEMINI) {
-        llmgw_usage_parse_gemini(&ctx->usage, cap->value, cap->value_len);
-
-    } else {
-        llmgw_usage_parse(&ctx->usage, cap->value, cap->value_len);
-    }
-}
-
-
-/* Gemini's usageMetadata: the prompt counts the cached tokens; the
- * thoughts are output beside the candidates' */
-
-void
-llmgw_usage_parse_gemini(llmgw_usage_t *u, const u_char *p, size_t len)
-{
-    int64_t             candidates, thoughts;
-    llmgw_json_span_t   prompt, cand, total, cached, thought;
-
-    llmgw_json_field_t  fields[] = {
-        { "promptTokenCount", 16, &prompt },
-        { "candidatesTokenCount", 20, &cand },
-        { "totalTokenCount", 15, &total },
-        { "cachedContentTokenCount", 23, &cached },
-        { "thoughtsTokenCount", 18, &thought },
-    };
-
-    if (llmgw_usage_members(p, len, fields, 5) != LLMGW_JSON_OK) {
-        return;
-    }
-
-    candidates = 0;
-    thoughts = 0;
-
-    llmgw_usage_count(&prompt, &u->prompt);
-    llmgw_usage_count(&cached, &u->cached);
-    llmgw_usage_count(&total, &u->total);
-    llmgw_usage_count(&cand, &candidates);
-    llmgw_usage_count(&thought, &thoughts);
-
-    u->completion = candidates + thoughts;
-
-    if (u->total < u->prompt + u->completion) {
-        u->total = u->prompt + u->completion;
-    }
-
-    u->seen = 1;
+    llmgw_usage_object(&ctx->usage, cap->value, cap->value_len,
+                       ctx->pformat->format == LLMGW_FORMAT_GEMINI);
 }
 
 

@@ -239,7 +239,7 @@ qr/^usage: key=alpha provider=split(?:1|7|64) model=split-model pkey=- prompt=31
 
 
 
-=== TEST 11: whole responses read in one piece: an escaped member name, usage before other members, bytes after the object, a second usage member (read whole, the last counts, as in most JSON readers), usage followed by nine members
+=== TEST 11: whole responses read in one piece: an escaped member name, usage before other members, nested usage members after the outermost one, bytes after the object, a second usage member (read whole, the last counts, as in most JSON readers), "usage" quoted in a string after it, usage followed by nine members
 --- http_config eval: $::http_config
 --- config eval
 # each answer as bytes (an escaped backslash and quote in 2), then quoted
@@ -248,7 +248,9 @@ my %answer = (
     1 => '{"us\u0061ge":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7},"id":"x"}',
     2 => " \r\n" . '{ "usage" : { "completion_tokens" : 3 , "prompt_tokens" : 11 } , "choices" : [ { "message" : { "content" : "}]\\\\\"\\\\" } } ] }' . "\n\n",
     3 => '{"usage":{"prompt_tokens":17,"completion_tokens":4}}garbage',
+    11 => '{"usage":{"prompt_tokens":31,"completion_tokens":9},"choices":[{"message":{"content":"x","usage":{"prompt_tokens":1}}}],"x":{"a":1,"usage":{"prompt_tokens":2,"completion_tokens":2}}}',
     5 => '{"usage":{"prompt_tokens":23,"completion_tokens":6},"usage":{"prompt_tokens":1,"completion_tokens":1}}',
+    64 => '{"usage":{"prompt_tokens":37,"completion_tokens":10},"note":"\\"usage\\":{\\"prompt_tokens\\":1}"}',
     7 => '{"usage":{"prompt_tokens":29,"completion_tokens":8},"a":1,"b":[2],"c":{"d":3},"e":"4","f":null,"g":true,"h":false,"i":-1.5e3,"j":"}"}',
 );
 $::config . $::sse_config . CORE::join("", map {
@@ -260,14 +262,14 @@ $::config . $::sse_config . CORE::join("", map {
 --- user_files eval
 [[ "llmgw.json" => ::governance() ]]
 --- request eval
-[ map { "POST /v1/chat/completions\n" . qq{{"model":"split$_/split-model","messages":[{"role":"user","content":"Hi"}]}} } (1, 2, 3, 5, 7) ]
+[ map { "POST /v1/chat/completions\n" . qq{{"model":"split$_/split-model","messages":[{"role":"user","content":"Hi"}]}} } (1, 2, 3, 11, 5, 64, 7) ]
 --- more_headers
 Authorization: Bearer sk-test-alpha
 --- error_code eval
-[ 200, 200, 200, 200, 200 ]
+[ 200, 200, 200, 200, 200, 200, 200 ]
 --- grep_error_log eval: qr/usage: key=alpha provider=split\d+ model=split-model pkey=- prompt=\d+ completion=\d+ total=\d+/
 --- grep_error_log_out eval
-qr/^usage: key=alpha provider=split(?:1 model=split-model pkey=- prompt=5 completion=2 total=7|2 model=split-model pkey=- prompt=11 completion=3 total=14|3 model=split-model pkey=- prompt=17 completion=4 total=21|5 model=split-model pkey=- prompt=1 completion=1 total=2|7 model=split-model pkey=- prompt=29 completion=8 total=37)\n$/
+qr/^usage: key=alpha provider=split(?:1 model=split-model pkey=- prompt=5 completion=2 total=7|2 model=split-model pkey=- prompt=11 completion=3 total=14|3 model=split-model pkey=- prompt=17 completion=4 total=21|11 model=split-model pkey=- prompt=31 completion=9 total=40|5 model=split-model pkey=- prompt=1 completion=1 total=2|64 model=split-model pkey=- prompt=37 completion=10 total=47|7 model=split-model pkey=- prompt=29 completion=8 total=37)\n$/
 
 
 

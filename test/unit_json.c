@@ -1551,6 +1551,89 @@ test_find_member(void)
 }
 
 
+/* the object of a member's last mention, when the members after it close
+ * the outermost object; NULL: not this shape (the walkers decide) */
+
+static void
+test_scan_member_last(void)
+{
+    size_t              i;
+    llmgw_json_rc_e     rc;
+    llmgw_json_span_t   v, p;
+    llmgw_json_field_t  f = { "p", 1, &p };
+
+    static const struct {
+        const char     *body;
+        const char     *name;
+        const char     *value;
+        const char     *p;
+    } cases[] = {
+        { " {\"a\":1,\"usage\":{\"p\":[1,\"]\"]}}\n", "usage",
+          "{\"p\":[1,\"]\"]}", "[1,\"]\"]" },
+        { "{\"usage\":{\"x\":\"\\\\\"},\"s\":\"\\\"}\\\\\",\"t\":2}", "usage",
+          "{\"x\":\"\\\\\"}", NULL },
+        { "{\"usage\":{\"p\":1},\"a\":2,\"b\":3,\"c\":4,\"d\":5,\"e\":6,\"f\":7,"
+          "\"g\":8,\"h\":9}", "usage", "{\"p\":1}", "1" },
+        { "{\"usage\":{\"p\":1},\"usage\":{\"p\":2}}", "usage", "{\"p\":2}",
+          "2" },
+        { "{\"usage\":{\"p\":1},\"\\\"usage\":{\"p\":2}}", "usage", "{\"p\":1}",
+          "1" },
+        { "{\"usage\":{\"a\":1},\"x\":\"\\\"usage\\\":{}\"}", "usage",
+          "{\"a\":1}", NULL },
+        { "{\"x\":\"\\\\\",\"usage\" : { \"p\" : 3 } , \"m\": \"v\" }", "usage",
+          "{ \"p\" : 3 }", "3" },
+        { "{\"y\":\"usage\",\"usage\":{},\"z\":\"usage\"}", "usage", "{}",
+          NULL },
+        { "{\n  \"candidates\": [],\n  \"usageMetadata\": {\n    "
+          "\"p\": 4\n  },\n  \"modelVersion\": \"g\"\n}\n",
+          "usageMetadata", "{\n    \"p\": 4\n  }", "4" },
+        { "{\"usage\":{},\"y\":{\"usage\":{}}}", "usage", NULL, NULL },
+        { "{\"usage\":{},\"y\":{\"a\":1,\"usage\":{}}}", "usage", NULL, NULL },
+        { "{\"usage\":{},\"y\":[{\"a\":1,\"usage\":{}}]}", "usage", NULL,
+          NULL },
+        { "{\"a\":\"usage\",\"b\":{\"usage\":{}}}", "usage", NULL, NULL },
+        { "{\"us\\u0061ge\" : {} }", "usage", NULL, NULL },
+        { "{\"\\\"usage\":{}}", "usage", NULL, NULL },
+        { "{\"a\" \"usage\":{}}", "usage", NULL, NULL },
+        { "{\"usage\":1}", "usage", NULL, NULL },
+        { "{\"usage\":{\"p\":1,\"p\":2}}", "usage", NULL, NULL },
+        { "{\"usage\":{\"p\":1}", "usage", NULL, NULL },
+        { "{\"usage\":{\"p\" 1}}", "usage", NULL, NULL },
+        { "{}", "usage", NULL, NULL },
+        { "{\"usage\":{}}x", "usage", NULL, NULL },
+        { "{\"usage\":{},}", "usage", NULL, NULL },
+        { "{\"usage\":{} 2}", "usage", NULL, NULL },
+        { "{\"usage\" {}}", "usage", NULL, NULL },
+        { "[\"usage\",{}]", "usage", NULL, NULL },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        rc = llmgw_json_scan_member_last((const unsigned char *) cases[i].body,
+                                         strlen(cases[i].body), cases[i].name,
+                                         strlen(cases[i].name), &f, 1, &v);
+
+        CHECK((rc == LLMGW_JSON_OK) == (cases[i].value != NULL),
+              "scan_member_last %zu: rc %d", i, rc);
+
+        if (rc != LLMGW_JSON_OK) {
+            CHECK(p.type == LLMGW_JSON_NONE && v.type == LLMGW_JSON_NONE,
+                  "scan_member_last %zu: cleared", i);
+            continue;
+        }
+
+        CHECK_STR(v.start, v.len, cases[i].value, "scan_member_last %zu", i);
+
+        if (cases[i].p) {
+            CHECK_STR(p.start, p.len, cases[i].p, "scan_member_last %zu: p",
+                      i);
+
+        } else {
+            CHECK(p.type == LLMGW_JSON_NONE, "scan_member_last %zu: no p", i);
+        }
+    }
+}
+
+
 /* the pair search against the plain loop, at every offset and length */
 
 static void
@@ -2266,6 +2349,7 @@ main(int argc, char **argv)
     test_arrays();
     test_members();
     test_find_member();
+    test_scan_member_last();
     test_find_pair();
     test_decode();
     test_uint();
