@@ -710,8 +710,18 @@ extern uint64_t  llmgw_tsc_mult;        /* ns per tick, << 32; 0: not used */
 static ngx_inline u_char *
 llmgw_int_put(u_char *p, int64_t v)
 {
-    u_char    digits[NGX_INT64_LEN], *d;
-    uint64_t  u;
+    u_char    *end;
+    uint64_t   u;
+    unsigned   n;
+
+    static const uint64_t  pow10[] = {
+        1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+        10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+        100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+        100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+        100000000000000000ULL, 1000000000000000000ULL,
+        10000000000000000000ULL
+    };
 
     static const u_char  pairs[] =
         "0001020304050607080910111213141516171819"
@@ -727,24 +737,28 @@ llmgw_int_put(u_char *p, int64_t v)
         u = -u;
     }
 
-    d = digits + NGX_INT64_LEN;
+    /* the digits written in place from the last, two at a time; their
+     * number from the bit length (1233 / 4096 is log10(2) from below) */
 
-    /* two digits at a time */
+    n = ((64 - __builtin_clzll(u | 1)) * 1233) >> 12;
+    end = p + n + ((u | 1) >= pow10[n]);
+
+    p = end;
+
     while (u >= 100) {
-        d -= 2;
-        ngx_memcpy(d, &pairs[(u % 100) * 2], 2);
+        p -= 2;
+        ngx_memcpy(p, &pairs[(u % 100) * 2], 2);
         u /= 100;
     }
 
     if (u >= 10) {
-        d -= 2;
-        ngx_memcpy(d, &pairs[u * 2], 2);
+        ngx_memcpy(p - 2, &pairs[u * 2], 2);
 
     } else {
-        *--d = (u_char) ('0' + u);
+        p[-1] = (u_char) ('0' + u);
     }
 
-    return ngx_cpymem(p, d, digits + NGX_INT64_LEN - d);
+    return end;
 }
 
 
