@@ -332,8 +332,8 @@ llmgw_endpoint(ngx_http_request_t *r)
 
 #define llmgw_ends_with(s)                                                    \
     (uri->len >= sizeof(s) - 1                                                \
-     && ngx_strncmp(uri->data + uri->len - (sizeof(s) - 1), s,               \
-                    sizeof(s) - 1) == 0)
+     && ngx_memcmp(uri->data + uri->len - (sizeof(s) - 1), s,                \
+                   sizeof(s) - 1) == 0)
 
     if (llmgw_ends_with("/chat/completions")) {
         return LLMGW_EP_CHAT;

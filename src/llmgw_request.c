@@ -1236,7 +1236,8 @@ llmgw_request_headers(ngx_http_request_t *r, llmgw_ctx_t *ctx)
 
         for (d = drop; d->len; d++) {
             if (h[i].key.len == d->len
-                && ngx_strncmp(h[i].lowcase_key, d->data, d->len) == 0)
+                && h[i].lowcase_key[0] == d->data[0]
+                && ngx_memcmp(h[i].lowcase_key, d->data, d->len) == 0)
             {
                 break;
             }
