@@ -102,9 +102,10 @@ static llmgw_json_rc_e llmgw_json_members(const unsigned char *start,
     const unsigned char *end, llmgw_json_field_t *fields, size_t nfields,
     llmgw_json_scan_t *scan, const unsigned char **close);
 static const unsigned char *llmgw_json_last_mention(const unsigned char *lo,
-    const unsigned char *end, const char *name, size_t name_len);
+    const unsigned char *end, const char *name, size_t name_len,
+    const unsigned char **value);
 static int llmgw_json_tail_closes(const unsigned char *p,
-    const unsigned char *end);
+    const unsigned char *end, const char *name, size_t name_len);
 static unsigned llmgw_json_escaped(const unsigned char *lo,
     const unsigned char *p);
 static const unsigned char *llmgw_json_find_pair_back(
@@ -1743,7 +1744,7 @@ llmgw_json_scan_member_last(const unsigned char *buf, size_t len,
 {
     llmgw_json_rc_e       rc;
     llmgw_json_scan_t     scan;
-    const unsigned char  *lo, *end, *v, *close;
+    const unsigned char  *lo, *end, *q, *v, *close;
 
     llmgw_json_clear(fields, nfields);
 
@@ -1762,15 +1763,17 @@ llmgw_json_scan_member_last(const unsigned char *buf, size_t len,
     lo = buf + 1;
     end--;
 
-    v = llmgw_json_last_mention(lo, end, name, name_len);
+    q = llmgw_json_last_mention(lo, end, name, name_len, &v);
 
-    if (v == NULL || *v != '{') {
+    if (q == NULL || *v != '{') {
         return LLMGW_JSON_ERR_SYNTAX;
     }
 
     rc = llmgw_json_members(v, end, fields, nfields, &scan, &close);
 
-    if (rc == LLMGW_JSON_OK && !llmgw_json_tail_closes(close + 1, end)) {
+    if (rc == LLMGW_JSON_OK
+        && !llmgw_json_tail_closes(close + 1, end, name, name_len))
+    {
         llmgw_json_clear(fields, nfields);
         rc = LLMGW_JSON_ERR_SYNTAX;
     }
@@ -1782,23 +1785,26 @@ llmgw_json_scan_member_last(const unsigned char *buf, size_t len,
     value->start = v;
     value->len = (size_t) (close + 1 - v);
     value->type = LLMGW_JSON_OBJECT;
+    value->name_off = (size_t) (q - buf);
 
     return LLMGW_JSON_OK;
 }
 
 
 /*
- * The value of the last member named name (quoted as it is, with no
- * escape) among lo..end, found backward by the quoted name and the colon
- * after it; NULL when there is none, or none after a comma or the
- * object's start.
+ * The opening quote of the last member named name (quoted as it is, with
+ * no escape) among lo..end, found backward by the quoted name and the
+ * colon after it, and in *value where its value starts; NULL when there is
+ * none, or none after a comma or the object's start.  The name's first
+ * byte is a letter in every use: a quote, comma or bracket could also be
+ * met as JSON's own.
  */
 
 static const unsigned char *
 llmgw_json_last_mention(const unsigned char *lo, const unsigned char *end,
-    const char *name, size_t name_len)
+    const char *name, size_t name_len, const unsigned char **value)
 {
-    const unsigned char  *q, *v;
+    const unsigned char  *q, *p, *v;
 
     q = end;
 
@@ -1823,21 +1829,29 @@ llmgw_json_last_mention(const unsigned char *lo, const unsigned char *end,
         }
     }
 
-    q = llmgw_json_ws_back(lo, q);
+    p = llmgw_json_ws_back(lo, q);
 
-    if (q != lo && q[-1] != ',') {
+    if (p != lo && p[-1] != ',') {
         return NULL;
     }
 
-    return llmgw_json_ws(v + 1, end);
+    *value = llmgw_json_ws(v + 1, end);
+
+    return q;
 }
 
 
-/* whether the members from p on (each after a comma) end at end */
+/*
+ * Whether the members from p on (each after a comma) end at end, none of
+ * them the same name written with an escape (which would be the last).
+ */
 
 static int
-llmgw_json_tail_closes(const unsigned char *p, const unsigned char *end)
+llmgw_json_tail_closes(const unsigned char *p, const unsigned char *end,
+    const char *name, size_t name_len)
 {
+    const unsigned char  *q;
+
     for ( ;; ) {
         p = llmgw_json_ws(p, end);
 
@@ -1855,8 +1869,16 @@ llmgw_json_tail_closes(const unsigned char *p, const unsigned char *end)
             return 0;
         }
 
+        q = p;
+
         p = llmgw_json_skip_string(p, end);
         if (p == NULL) {
+            return 0;
+        }
+
+        if (memchr(q, '\\', p - q) != NULL
+            && llmgw_json_body_eq(q + 1, p - 1, name, name_len))
+        {
             return 0;
         }
 

@@ -115,8 +115,9 @@ llmgw_json_rc_e llmgw_json_find_member_back(const unsigned char *buf,
  * captured as llmgw_json_scan_members() does, and the members after it
  * read forward to the outermost object's closing brace.  Any other shape
  * (a value that is not an object, the name written with an escape, the
- * last mention nested or in a malformed tail) is an error, and
- * llmgw_json_find_member_back() decides.
+ * last mention nested or in a malformed tail, the same name after it
+ * written with an escape) is an error, and llmgw_json_find_member_back()
+ * decides.
  */
 llmgw_json_rc_e llmgw_json_scan_member_last(const unsigned char *buf,
     size_t len, const char *name, size_t name_len, llmgw_json_field_t *fields,

@@ -230,9 +230,8 @@ llmgw_usage_parse_gemini(llmgw_usage_t *u, const u_char *p, size_t len)
  * (the providers put it among the last), by its name (and read in the same
  * pass) or member by member, else by the span walker from the start.  One
  * none can read as an object goes through the capture, which takes what it
- * can.  A usage
- * member that appears twice (never from a provider we know) counts the
- * last when found from the end, the first otherwise.
+ * can.  A usage member that appears twice (never from a provider we know)
+ * counts the last when found from the end, the first otherwise.
  */
 
 #define LLMGW_USAGE_LAST_MEMBERS  8

@@ -1559,6 +1559,7 @@ test_scan_member_last(void)
 {
     size_t              i;
     llmgw_json_rc_e     rc;
+    const char         *o;
     llmgw_json_span_t   v, p;
     llmgw_json_field_t  f = { "p", 1, &p };
 
@@ -1592,6 +1593,10 @@ test_scan_member_last(void)
         { "{\"usage\":{},\"y\":[{\"a\":1,\"usage\":{}}]}", "usage", NULL,
           NULL },
         { "{\"a\":\"usage\",\"b\":{\"usage\":{}}}", "usage", NULL, NULL },
+        { "{\"usage\":{\"p\":1},\"us\\u0061ge\":{\"p\":2}}", "usage", NULL,
+          NULL },
+        { "{\"usage\":{\"p\":1},\"x\\\\y\":2}", "usage", "{\"p\":1}",
+          "1" },
         { "{\"us\\u0061ge\" : {} }", "usage", NULL, NULL },
         { "{\"\\\"usage\":{}}", "usage", NULL, NULL },
         { "{\"a\" \"usage\":{}}", "usage", NULL, NULL },
@@ -1621,7 +1626,17 @@ test_scan_member_last(void)
             continue;
         }
 
+        if (cases[i].value == NULL) {
+            continue;
+        }
+
         CHECK_STR(v.start, v.len, cases[i].value, "scan_member_last %zu", i);
+
+        o = strchr(cases[i].body, '{');
+        CHECK(o[v.name_off] == '"'
+              && strncmp(o + v.name_off + 1, cases[i].name,
+                         strlen(cases[i].name)) == 0,
+              "scan_member_last %zu: name_off %zu", i, v.name_off);
 
         if (cases[i].p) {
             CHECK_STR(p.start, p.len, cases[i].p, "scan_member_last %zu: p",
