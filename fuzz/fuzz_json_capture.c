@@ -8,7 +8,8 @@
  * the scanner reports for the member; where the walker reads the input as
  * a whole object (llmgw_json_find_member), the capture agrees with it; where
  * the fast read from the end (llmgw_json_scan_member_last) answers, its
- * members are the object's own and, on valid JSON, the scanner's.
+ * members are the object's own and, on valid JSON, the scanner's and the
+ * backward walker's (the last of a name written twice).
  */
 
 #include <stdint.h>
@@ -512,6 +513,17 @@ check_name(const uint8_t *data, size_t size, const char *name)
         CHECK(a.type == b.type && a.start == b.start && a.len == b.len);
 
         if (rc == LLMGW_JSON_OK) {
+            CHECK(w.type == v.type && w.start == v.start && w.len == v.len);
+        }
+
+        /* valid JSON with the name twice: the walker's last one */
+        if (llmgw_json_scan_object(data, size, LLMGW_JSON_DEPTH_LIMIT, NULL,
+                                   0, &scan)
+            == LLMGW_JSON_OK)
+        {
+            CHECK(llmgw_json_find_member_back(data, size, name, len,
+                                              (size_t) -1, &v)
+                  == LLMGW_JSON_OK);
             CHECK(w.type == v.type && w.start == v.start && w.len == v.len);
         }
     }
