@@ -95,6 +95,9 @@ static llmgw_json_rc_e llmgw_json_member(llmgw_json_field_t *fields,
     size_t name_off, llmgw_json_span_t **pending);
 static llmgw_json_rc_e llmgw_json_parse(llmgw_json_ctx_t *ctx);
 static void llmgw_json_clear(llmgw_json_field_t *fields, size_t nfields);
+static void llmgw_json_span_clear(llmgw_json_span_t *span);
+static int llmgw_json_outer(const unsigned char *buf, size_t len,
+    const unsigned char **open, const unsigned char **close);
 static llmgw_json_type_e llmgw_json_type(unsigned char c);
 static const unsigned char *llmgw_json_skip_string(const unsigned char *p,
     const unsigned char *end);
@@ -1034,11 +1037,18 @@ llmgw_json_clear(llmgw_json_field_t *fields, size_t nfields)
     size_t  i;
 
     for (i = 0; i < nfields; i++) {
-        fields[i].value->start = NULL;
-        fields[i].value->len = 0;
-        fields[i].value->type = LLMGW_JSON_NONE;
-        fields[i].value->name_off = 0;
+        llmgw_json_span_clear(fields[i].value);
     }
+}
+
+
+static void
+llmgw_json_span_clear(llmgw_json_span_t *span)
+{
+    span->start = NULL;
+    span->len = 0;
+    span->type = LLMGW_JSON_NONE;
+    span->name_off = 0;
 }
 
 
@@ -1531,17 +1541,13 @@ static inline int
 llmgw_json_back_byte(const unsigned char *lo, const unsigned char *x,
     size_t *depth, unsigned *in_string)
 {
-    const unsigned char  *y;
-
     if (*x == '"') {
         if (!*in_string) {
             *in_string = 1;
             return 0;
         }
 
-        for (y = x; y > lo && y[-1] == '\\'; y--) { /* void */ }
-
-        if ((x - y) % 2) {
+        if (llmgw_json_escaped(lo, x)) {
             return 0;
         }
 
@@ -1644,29 +1650,46 @@ llmgw_json_value_back(const unsigned char *lo, const unsigned char *p)
 }
 
 
-llmgw_json_rc_e
-llmgw_json_find_member_back(const unsigned char *buf, size_t len,
-    const char *name, size_t name_len, size_t max_members,
-    llmgw_json_span_t *value)
-{
-    size_t                n;
-    const unsigned char  *lo, *end, *p, *v, *q, *close;
+/* the braces of the one object in buf, with whitespace around it; 0 when
+ * it holds none */
 
-    value->start = NULL;
-    value->len = 0;
-    value->type = LLMGW_JSON_NONE;
-    value->name_off = 0;
+static int
+llmgw_json_outer(const unsigned char *buf, size_t len,
+    const unsigned char **open, const unsigned char **close)
+{
+    const unsigned char  *end;
 
     end = buf + len;
     buf = llmgw_json_ws(buf, end);
     end = llmgw_json_ws_back(buf, end);
 
     if (end - buf < 2 || *buf != '{' || end[-1] != '}') {
+        return 0;
+    }
+
+    *open = buf;
+    *close = end - 1;
+
+    return 1;
+}
+
+
+llmgw_json_rc_e
+llmgw_json_find_member_back(const unsigned char *buf, size_t len,
+    const char *name, size_t name_len, size_t max_members,
+    llmgw_json_span_t *value)
+{
+    size_t                n;
+    const unsigned char  *lo, *hi, *end, *p, *v, *q, *close;
+
+    llmgw_json_span_clear(value);
+
+    if (!llmgw_json_outer(buf, len, &buf, &hi)) {
         return LLMGW_JSON_ERR_SYNTAX;
     }
 
     lo = buf + 1;
-    p = llmgw_json_ws_back(lo, end - 1);
+    p = llmgw_json_ws_back(lo, hi);
 
     if (p == lo) {
         return LLMGW_JSON_OK;
@@ -1747,21 +1770,13 @@ llmgw_json_scan_member_last(const unsigned char *buf, size_t len,
     const unsigned char  *lo, *end, *q, *v, *close;
 
     llmgw_json_clear(fields, nfields);
+    llmgw_json_span_clear(value);
 
-    value->start = NULL;
-    value->len = 0;
-    value->type = LLMGW_JSON_NONE;
-    value->name_off = 0;
-
-    end = llmgw_json_ws_back(buf, buf + len);
-    buf = llmgw_json_ws(buf, end);
-
-    if (end - buf < 2 || *buf != '{' || end[-1] != '}' || name_len == 0) {
+    if (name_len == 0 || !llmgw_json_outer(buf, len, &buf, &end)) {
         return LLMGW_JSON_ERR_SYNTAX;
     }
 
     lo = buf + 1;
-    end--;
 
     q = llmgw_json_last_mention(lo, end, name, name_len, &v);
 
